@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that p2psip's build, tests and tools need.
+# Idempotent: safe to run again; it only asks apt for what is missing.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential pkg-config meson ninja-build clang lld libclang-rt-14-dev python3
+  # DPDK (static archives are linked; see meson.build) and what its PMDs link against
+  dpdk-dev libdpdk-dev libnuma-dev libpcap-dev libbsd-dev libelf-dev zlib1g-dev
+  libxdp-dev libbpf-dev libarchive-dev libjansson-dev
+  # the only TLS / crypto library
+  android-libboringssl-dev
+  # core libraries
+  libabsl-dev libtbb-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # conformance oracles
+  tshark
+  # process inspection in tests
+  procps iproute2
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}" >&2
+  # wireshark-common asks whether non-root users may capture; answer no, non-interactively.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all ${#PACKAGES[@]} packages present" >&2
+fi

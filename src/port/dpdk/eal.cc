@@ -1,0 +1,46 @@
+#include "port/dpdk/eal.h"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+
+#include <atomic>
+
+#include "absl/strings/str_cat.h"
+
+namespace p2psip::port::dpdk {
+namespace {
+std::atomic<bool> g_eal_running{false};  // DPDK itself allows one EAL per process.
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Eal>> Eal::Init(const std::vector<std::string>& args) {
+  if (g_eal_running.exchange(true)) {
+    return absl::FailedPreconditionError("DPDK EAL is already initialised in this process");
+  }
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv;
+  argv.reserve(copy.size() + 1);
+  for (std::string& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const int rc = rte_eal_init(static_cast<int>(copy.size()), argv.data());
+  if (rc < 0) {
+    g_eal_running = false;
+    return absl::InternalError(absl::StrCat("rte_eal_init failed: ", rte_strerror(rte_errno)));
+  }
+  return std::unique_ptr<Eal>(new Eal());
+}
+
+Eal::~Eal() {
+  rte_eal_cleanup();
+  g_eal_running = false;
+}
+
+uint16_t Eal::port_count() const { return rte_eth_dev_count_avail(); }
+
+std::string Eal::driver_name(uint16_t port_id) const {
+  rte_eth_dev_info info{};
+  if (rte_eth_dev_info_get(port_id, &info) != 0 || info.driver_name == nullptr) return "";
+  return info.driver_name;
+}
+
+}  // namespace p2psip::port::dpdk

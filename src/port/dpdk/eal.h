@@ -1,0 +1,38 @@
+// Eal: DPDK's Environment Abstraction Layer, initialised once per process.
+//
+// Owns the EAL from Init() until destruction (rte_eal_cleanup). DPDK allows one EAL per
+// process, so Init() fails if one is already running. Typical arguments on a machine without
+// hugepages or a bound NIC: {"p2psip", "--no-huge", "--no-pci", "--no-shconf",
+// "--file-prefix=<unique>", "--vdev=net_ring0"}.
+#ifndef P2PSIP_PORT_DPDK_EAL_H_
+#define P2PSIP_PORT_DPDK_EAL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace p2psip::port::dpdk {
+
+class Eal {
+ public:
+  // `args` are EAL arguments; args[0] is the program name.
+  static absl::StatusOr<std::unique_ptr<Eal>> Init(const std::vector<std::string>& args);
+  ~Eal();
+  Eal(const Eal&) = delete;
+  Eal& operator=(const Eal&) = delete;
+
+  // Ethernet ports probed (vdevs and bound NICs).
+  uint16_t port_count() const;
+  // The driver name of port `port_id` ("net_ring", ...), or "" if there is no such port.
+  std::string driver_name(uint16_t port_id) const;
+
+ private:
+  Eal() = default;
+};
+
+}  // namespace p2psip::port::dpdk
+
+#endif  // P2PSIP_PORT_DPDK_EAL_H_

@@ -1,0 +1,44 @@
+#include "p2psip/wire/decode_error.h"
+
+#include "absl/strings/str_format.h"
+
+namespace p2psip::wire {
+
+const char* DecodeErrorCodeName(DecodeErrorCode code) {
+  switch (code) {
+    case DecodeErrorCode::kOk:
+      return "ok";
+    case DecodeErrorCode::kTruncated:
+      return "truncated";
+    case DecodeErrorCode::kTooLarge:
+      return "length exceeds protocol maximum";
+    case DecodeErrorCode::kBadValue:
+      return "invalid value";
+    case DecodeErrorCode::kUnknownType:
+      return "unknown type";
+    case DecodeErrorCode::kTrailingBytes:
+      return "trailing bytes";
+    case DecodeErrorCode::kLengthMismatch:
+      return "length mismatch";
+  }
+  return "unknown error";
+}
+
+std::string DecodeError::ToString() const {
+  if (ok()) return "ok";
+  return absl::StrFormat("%s at byte %u (%s)", DecodeErrorCodeName(code), offset,
+                         field != nullptr ? field : "?");
+}
+
+absl::Status DecodeError::ToStatus() const {
+  if (ok()) return absl::OkStatus();
+  return absl::InvalidArgumentError(ToString());
+}
+
+std::string EncodeError::ToString() const {
+  if (!failed) return "ok";
+  return absl::StrFormat("%s: length %u exceeds maximum %u", field != nullptr ? field : "?",
+                         length, max);
+}
+
+}  // namespace p2psip::wire

@@ -1,0 +1,1 @@
+// placeholder: filled in by the codec work on usage_values

@@ -110,8 +110,8 @@ bool ByteReader::ReadLength(int prefix_bytes, size_t max, size_t* length, const 
   return true;
 }
 
-bool ByteReader::ReadOpaqueView(int prefix_bytes, std::span<const uint8_t>* out,
-                                const char* field, size_t max) {
+bool ByteReader::ReadOpaqueView(int prefix_bytes, std::span<const uint8_t>* out, const char* field,
+                                size_t max) {
   size_t len = 0;
   if (!ReadLength(prefix_bytes, max, &len, field)) return false;
   return ReadFixed(len, out, field);

@@ -63,10 +63,10 @@ void ByteWriter::WriteOpaque(int prefix_bytes, std::span<const uint8_t> bytes, c
 
 void ByteWriter::WriteOpaque(int prefix_bytes, std::string_view bytes, const char* field,
                              size_t max) {
-  WriteOpaque(prefix_bytes,
-              std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                       bytes.size()),
-              field, max);
+  WriteOpaque(
+      prefix_bytes,
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), field,
+      max);
 }
 
 size_t ByteWriter::BeginVector(int prefix_bytes) {

@@ -1,5 +1,7 @@
 #include "p2psip/wire/constants.h"
 
+#include "p2psip/wire/byte_reader.h"
+
 namespace p2psip::wire {
 
 const char* MethodName(uint16_t code) {
@@ -39,6 +41,23 @@ const char* MethodName(uint16_t code) {
       return "PathTrack";
     default:
       return nullptr;
+  }
+}
+
+std::optional<DataModel> BuiltinKindModel(uint32_t kind) {
+  switch (kind) {
+    case kKindSipRegistration:
+      return DataModel::kDictionary;
+    case kKindTurnService:
+      return DataModel::kSingle;
+    case kKindCertificateByNode:
+    case kKindAccessControlList:
+    case kKindCertificateByUser:
+      return DataModel::kArray;
+    case kKindRedir:
+      return DataModel::kDictionary;
+    default:
+      return std::nullopt;
   }
 }
 

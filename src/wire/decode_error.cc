@@ -37,8 +37,8 @@ absl::Status DecodeError::ToStatus() const {
 
 std::string EncodeError::ToString() const {
   if (!failed) return "ok";
-  return absl::StrFormat("%s: length %u exceeds maximum %u", field != nullptr ? field : "?",
-                         length, max);
+  return absl::StrFormat("%s: length %u exceeds maximum %u", field != nullptr ? field : "?", length,
+                         max);
 }
 
 }  // namespace p2psip::wire

@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
   std::atomic<size_t> bytes{0};
   tbb::parallel_for_each(files.begin(), files.end(), [&](const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
-    std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
     LLVMFuzzerTestOneInput(data.data(), data.size());
     bytes += data.size();
   });

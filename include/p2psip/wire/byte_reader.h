@@ -12,18 +12,36 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "p2psip/wire/constants.h"
 #include "p2psip/wire/decode_error.h"
 
 namespace p2psip::wire {
+
+// Looks up the data model of a Kind-ID in the overlay configuration's kind table (`table` is
+// the caller's). Returns nullopt for a kind the overlay does not define.
+using KindModelFn = std::optional<DataModel> (*)(const void* table, uint32_t kind);
+
+// The data models of the IANA-registered kinds (SIP-REGISTRATION, TURN-SERVICE, the two
+// certificate kinds, ACCESS-CONTROL-LIST, REDIR); nullopt for any other kind.
+std::optional<DataModel> BuiltinKindModel(uint32_t kind);
 
 // Parameters of the overlay that change how bytes parse.
 struct WireContext {
   // NodeIdLength of the overlay configuration: 16..20 bytes (16 for CHORD-RELOAD).
   uint8_t node_id_length = 16;
+  // Data models are not on the wire: StoredData values parse according to their kind's model.
+  // Without a table only the built-in kinds are known.
+  KindModelFn kind_model = nullptr;
+  const void* kind_table = nullptr;
+
+  std::optional<DataModel> ModelOf(uint32_t kind) const {
+    return kind_model != nullptr ? kind_model(kind_table, kind) : BuiltinKindModel(kind);
+  }
 };
 
 class ByteReader {

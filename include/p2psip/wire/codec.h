@@ -20,8 +20,7 @@ namespace p2psip::wire {
 // Decodes a T that spans all of `input`. No allocation beyond T's own members; on failure
 // `*error` says what and where.
 template <class T>
-bool DecodeExact(std::span<const uint8_t> input, T* out, DecodeError* error,
-                 WireContext ctx = {}) {
+bool DecodeExact(std::span<const uint8_t> input, T* out, DecodeError* error, WireContext ctx = {}) {
   *error = {};
   ByteReader r(input, error, ctx);
   return Decode(r, out) && r.ExpectEnd("trailing bytes after structure");

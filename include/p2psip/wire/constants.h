@@ -93,10 +93,9 @@ enum class ErrorCode : uint16_t {
   kLoopDetected = 0x19,
   kTtlHopsExceeded = 0x1A,
 };
-inline constexpr uint16_t kAllErrorCodes[] = {0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
-                                              0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F,
-                                              0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16,
-                                              0x17, 0x18, 0x19, 0x1A};
+inline constexpr uint16_t kAllErrorCodes[] = {0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A,
+                                              0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11, 0x12, 0x13,
+                                              0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A};
 const char* ErrorCodeName(uint16_t code);
 
 // Destination types (§6.3.2.2).
@@ -144,6 +143,7 @@ inline constexpr uint32_t kKindTurnService = 0x2;
 inline constexpr uint32_t kKindCertificateByNode = 0x3;
 inline constexpr uint32_t kKindAccessControlList = 0x4;
 inline constexpr uint32_t kKindCertificateByUser = 0x10;
+inline constexpr uint32_t kKindRedir = 0x104;  // RFC 7374
 
 // Data models: never on the wire, but they decide how StoredDataValue parses.
 enum class DataModel : uint8_t { kSingle = 1, kArray = 2, kDictionary = 3 };

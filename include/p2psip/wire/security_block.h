@@ -45,7 +45,7 @@ struct SignerIdentity {
 };
 
 struct Signature {
-  uint8_t hash_algorithm = kHashNone;       // TLS 1.2 HashAlgorithm
+  uint8_t hash_algorithm = kHashNone;           // TLS 1.2 HashAlgorithm
   uint8_t signature_algorithm = kSigAnonymous;  // TLS 1.2 SignatureAlgorithm
   SignerIdentity identity;
   std::vector<uint8_t> value;

@@ -77,12 +77,11 @@ void Encode(ByteWriter& w, const IceCandidate& v) {
   w.WriteU8(v.type);
   // What the decoder would reject is an encode error rather than silently different bytes.
   if (!IsKnownCandType(v.type)) {
-    w.Fail("ice_candidate.type (unknown CandType)", v.type, 0);
+    w.FailInvalid("ice_candidate.type (unknown CandType)");
   }
   const bool wants_rel = IceCandidate::HasRelatedAddress(v.type);
   if (wants_rel != v.rel_addr_port.has_value()) {
-    w.Fail("ice_candidate.rel_addr_port (present exactly for srflx and relay)",
-           v.rel_addr_port.has_value() ? 1 : 0, wants_rel ? 1 : 0);
+    w.FailInvalid("ice_candidate.rel_addr_port (present exactly for srflx and relay)");
   }
   if (wants_rel && v.rel_addr_port.has_value()) Encode(w, *v.rel_addr_port);
   WriteList(w, 2, v.extensions, "ice_candidate.extensions");

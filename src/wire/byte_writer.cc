@@ -33,7 +33,17 @@ void ByteWriter::WriteBytes(std::string_view bytes) {
 
 void ByteWriter::Fail(const char* field, size_t length, size_t max) {
   if (error_.failed) return;
-  error_ = {true, field, length, max};
+  error_ = {EncodeError::Kind::kTooLong, true, field, length, max};
+}
+
+void ByteWriter::FailTooShort(const char* field, size_t length, size_t min) {
+  if (error_.failed) return;
+  error_ = {EncodeError::Kind::kTooShort, true, field, length, min};
+}
+
+void ByteWriter::FailInvalid(const char* field) {
+  if (error_.failed) return;
+  error_ = {EncodeError::Kind::kInvalid, true, field, 0, 0};
 }
 
 static void WritePrefix(ByteWriter& w, int prefix_bytes, size_t len) {

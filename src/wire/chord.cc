@@ -32,7 +32,7 @@ bool ReadNodeIds(ByteReader& r, std::vector<NodeId>* out, const char* field) {
 
 // A list the type does not carry would be dropped by the encoder: record it as an error.
 void ExpectEmpty(ByteWriter& w, const std::vector<NodeId>& list, const char* field) {
-  if (!list.empty()) w.Fail(field, list.size(), 0);
+  if (!list.empty()) w.FailInvalid(field);
 }
 
 }  // namespace
@@ -77,7 +77,7 @@ void Encode(ByteWriter& w, const ChordUpdate& v) {
       WriteList(w, 2, v.fingers, "chord_update.fingers");
       return;
     default:
-      w.Fail("chord_update.type (unknown ChordUpdateType)", v.type, 0);
+      w.FailInvalid("chord_update.type (unknown ChordUpdateType)");
       return;
   }
 }
@@ -108,7 +108,7 @@ void Encode(ByteWriter& w, const ChordLeaveData& v) {
       ExpectEmpty(w, v.successors, "chord_leave.successors (from_pred carries predecessors)");
       return;
     default:
-      w.Fail("chord_leave.type (unknown ChordLeaveType)", v.type, 0);
+      w.FailInvalid("chord_leave.type (unknown ChordLeaveType)");
       return;
   }
 }

@@ -36,9 +36,18 @@ absl::Status DecodeError::ToStatus() const {
 }
 
 std::string EncodeError::ToString() const {
-  if (!failed) return "ok";
-  return absl::StrFormat("%s: length %u exceeds maximum %u", field != nullptr ? field : "?", length,
-                         max);
+  const char* f = field != nullptr ? field : "?";
+  switch (kind) {
+    case Kind::kNone:
+      return "ok";
+    case Kind::kTooLong:
+      return absl::StrFormat("%s: length %u exceeds maximum %u", f, length, limit);
+    case Kind::kTooShort:
+      return absl::StrFormat("%s: length %u is below minimum %u", f, length, limit);
+    case Kind::kInvalid:
+      return absl::StrFormat("%s: value not allowed on the wire", f);
+  }
+  return "encode error";
 }
 
 }  // namespace p2psip::wire

@@ -105,7 +105,7 @@ bool Decode(ByteReader& r, DiagnosticExtension* out) {
 
 void Encode(ByteWriter& w, const DiagnosticExtension& v) {
   if (!IsValidExtensionKind(v.kind)) {
-    w.Fail("diagnostic_extension.kind (0x0000-0x003F and 0xFFFF not allowed)", v.kind, 0);
+    w.FailInvalid("diagnostic_extension.kind (0x0000-0x003F and 0xFFFF not allowed)");
   }
   w.WriteU16(v.kind);
   w.WriteOpaque(4, v.contents, "diagnostic_extension.contents");
@@ -201,7 +201,7 @@ bool Decode(ByteReader& r, DiagnosticInfo* out) {
 
 void Encode(ByteWriter& w, const DiagnosticInfo& v) {
   if (v.kind == kDiagReserved || v.kind == kDiagReservedLast) {
-    w.Fail("diagnostic_info.kind (reserved)", v.kind, 0);
+    w.FailInvalid("diagnostic_info.kind (reserved)");
   }
   w.WriteU16(v.kind);
   const size_t mark = w.BeginVector(2);
@@ -211,7 +211,7 @@ void Encode(ByteWriter& w, const DiagnosticInfo& v) {
     switch (v.kind) {
       case kDiagSoftwareVersion:
         if (v.software_version.find('\0') != std::string::npos) {
-          w.Fail("diagnostic_info.software_version (embedded NUL)", v.software_version.size(), 0);
+          w.FailInvalid("diagnostic_info.software_version (embedded NUL)");
         }
         w.WriteBytes(v.software_version);
         w.WriteU8(0);

@@ -22,7 +22,7 @@ bool Decode(ByteReader& r, ProbeReq* out) {
 
 void Encode(ByteWriter& w, const ProbeReq& v) {
   for (uint8_t type : v.requested_info) {
-    if (type == 0) w.Fail("probe_req.requested_info (0 is invalid)", 0, 0);
+    if (type == 0) w.FailInvalid("probe_req.requested_info (0 is invalid)");
   }
   w.WriteOpaque(1, v.requested_info, "probe_req.requested_info");
 }
@@ -50,7 +50,7 @@ bool Decode(ByteReader& r, ProbeInformation* out) {
 }
 
 void Encode(ByteWriter& w, const ProbeInformation& v) {
-  if (v.type == 0) w.Fail("probe_information.type (0 is invalid)", 0, 0);
+  if (v.type == 0) w.FailInvalid("probe_information.type (0 is invalid)");
   w.WriteU8(v.type);
   if (ProbeInformation::IsUint32Type(v.type)) {
     w.WriteU8(4);
@@ -184,7 +184,7 @@ bool Decode(ByteReader& r, ConfigUpdateReq* out) {
 }
 
 void Encode(ByteWriter& w, const ConfigUpdateReq& v) {
-  if (v.type == 0) w.Fail("config_update.type (0 is invalid)", 0, 0);
+  if (v.type == 0) w.FailInvalid("config_update.type (0 is invalid)");
   w.WriteU8(v.type);
   // `length` covers everything after itself, exactly like a 4-byte vector prefix.
   const size_t mark = w.BeginVector(4);

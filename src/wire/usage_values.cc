@@ -80,10 +80,9 @@ void Encode(ByteWriter& w, const SipRegistration& v) {
       const size_t list_mark = w.BeginVector(2);
       EncodeDestinations(w, v.destination_list);
       const size_t list_bytes = w.size() - list_mark - 2;
-      // ByteWriter only knows maxima; a too-short list is recorded with the minimum as `max`.
       if (list_bytes < kMinSipDestinationListBytes) {
-        w.Fail("sip_registration.destination_list (needs at least 3 bytes)", list_bytes,
-               kMinSipDestinationListBytes);
+        w.FailTooShort("sip_registration.destination_list", list_bytes,
+                       kMinSipDestinationListBytes);
       }
       w.EndVector(list_mark, 2, "sip_registration.destination_list");
       break;

@@ -48,7 +48,10 @@ class ByteWriter {
   size_t size() const { return out_->size(); }
   bool ok() const { return !error_.failed; }
   const EncodeError& error() const { return error_; }
-  void Fail(const char* field, size_t length, size_t max);
+  // Records the first encode error; later ones are ignored.
+  void Fail(const char* field, size_t length, size_t max);  // too long
+  void FailTooShort(const char* field, size_t length, size_t min);
+  void FailInvalid(const char* field);
 
  private:
   std::vector<uint8_t>* out_;

@@ -39,12 +39,15 @@ struct DecodeError {
   absl::Status ToStatus() const;
 };
 
-// An encode error: a value too long for its length prefix or the protocol maximum.
+// An encode error: a value too long for its length prefix or the protocol maximum, too short
+// for its minimum, or a value the RFC does not allow (an unknown select type, ...).
 struct EncodeError {
+  enum class Kind : uint8_t { kNone, kTooLong, kTooShort, kInvalid };
+  Kind kind = Kind::kNone;
   bool failed = false;
   const char* field = nullptr;
-  size_t length = 0;  // the length that did not fit
-  size_t max = 0;     // what the prefix or protocol allows
+  size_t length = 0;  // kTooLong / kTooShort: the length that did not fit
+  size_t limit = 0;   // the maximum or minimum allowed
   std::string ToString() const;
 };
 

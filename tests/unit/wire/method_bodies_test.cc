@@ -216,7 +216,7 @@ TEST(MethodBodiesTest, JoinAndLeaveFollowNodeIdLength) {
   const JoinReq join{IdOf(0x10, 20), {1, 2, 3}};
   ExpectRoundTrip(join, ctx);
   ExpectRoundTrip(LeaveReq{IdOf(0x20, 20), {}}, ctx);
-  // The same bytes read with 16-byte ids leave 4 bytes of id as the data length.
+  // Read with 16-byte ids, bytes 16-17 of the id become a data length past the input.
   JoinReq out;
   DecodeError error;
   EXPECT_FALSE(DecodeExact(Enc(join), &out, &error));

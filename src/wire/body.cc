@@ -14,17 +14,17 @@ bool DecodeAsBody(ByteReader& r, Body* out) {
 }
 
 constexpr uint16_t kCodes[] = {
-    0x01, 0x02, 0x03, 0x04, 0x07, 0x08, 0x09, 0x0A, 0x0D, 0x0E, 0x0F, 0x10, 0x11, 0x12,
-    0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1D, 0x1E, 0x21, 0x22, 0x23, 0x24,
-    0x25, 0x26, 0x27, 0x28, 0xFFFF,
+    0x01, 0x02, 0x03, 0x04, 0x07, 0x08, 0x09, 0x0A, 0x0D, 0x0E, 0x0F,
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A,
+    0x1D, 0x1E, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0xFFFF,
 };
 
 }  // namespace
 
 std::span<const uint16_t> AllMessageCodes() { return kCodes; }
 
-bool DecodeBody(uint16_t message_code, std::span<const uint8_t> body, Body* out,
-                DecodeError* error, WireContext ctx) {
+bool DecodeBody(uint16_t message_code, std::span<const uint8_t> body, Body* out, DecodeError* error,
+                WireContext ctx) {
   *error = {};
   ByteReader r(body, error, ctx);
   using C = MessageCode;
@@ -143,8 +143,7 @@ bool DecodeGenerationCounterTooLow(const ErrorResponse& error, StoreAns* out, De
   return DecodeExact(error.error_info, out, err, ctx);
 }
 
-bool DecodeUnknownKinds(const ErrorResponse& error, std::vector<uint32_t>* out,
-                        DecodeError* err) {
+bool DecodeUnknownKinds(const ErrorResponse& error, std::vector<uint32_t>* out, DecodeError* err) {
   *err = {};
   ByteReader r(error.error_info, err);
   ByteReader list;

@@ -31,18 +31,27 @@ namespace {
 // A self-signed P-256 certificate whose subjectAltName carries a RELOAD URI and a user name, so
 // that tshark's X.509 decoding of the certificate kinds sees a real certificate.
 constexpr char kCertificateHex[] =
-    "308201c030820166a0030201020214787574985c1cd4b7739f823bc3e7c55afcfdaa9f300a06082a8648ce3d04030230"
-    "00301e170d3236313132343233313131375a170d3336313132313233313131375a30003059301306072a8648ce3d0201"
-    "06082a8648ce3d030107034200047d85460e181bfce79d145f0706a12dc9ca5f878eebadee1062e7d1ac7d8cc8f4b9bd"
-    "06556382dafb150aaa361f340c1d2e1cd9aebd74ce75c723a6797cefbe09a381bd3081ba301d0603551d0e04160414a1"
-    "5de183e6cebe2e8d22cd288ce67609a78a093c301f0603551d23041830168014a15de183e6cebe2e8d22cd288ce67609"
-    "a78a093c300f0603551d130101ff040530030101ff30670603551d110101ff045d305b864272656c6f61643a2f2f3031"
-    "31303030313132323333343435353636373738383939616162626363646465656666406f7665726c61792e6578616d70"
-    "6c652e6f72672f8115616c696365406468742e6578616d706c652e636f6d300a06082a8648ce3d040302034800304502"
-    "2100e2ec06b3b7f00a059c7ec04bfc9ccc58db750aa2164b0a9084ffb7583adf45d502200cb21fe39c16640d70b18bf5"
-    "61f50d6a35805ab76ab6676ba26ce5eb35c4c6fa"    ;
+    "308201c030820166a0030201020214787574985c1cd4b7739f823bc3e7c55afcfdaa9f300a06082a8648ce3d040302"
+    "30"
+    "00301e170d3236313132343233313131375a170d3336313132313233313131375a30003059301306072a8648ce3d02"
+    "01"
+    "06082a8648ce3d030107034200047d85460e181bfce79d145f0706a12dc9ca5f878eebadee1062e7d1ac7d8cc8f4b9"
+    "bd"
+    "06556382dafb150aaa361f340c1d2e1cd9aebd74ce75c723a6797cefbe09a381bd3081ba301d0603551d0e04160414"
+    "a1"
+    "5de183e6cebe2e8d22cd288ce67609a78a093c301f0603551d23041830168014a15de183e6cebe2e8d22cd288ce676"
+    "09"
+    "a78a093c300f0603551d130101ff040530030101ff30670603551d110101ff045d305b864272656c6f61643a2f2f30"
+    "31"
+    "31303030313132323333343435353636373738383939616162626363646465656666406f7665726c61792e6578616d"
+    "70"
+    "6c652e6f72672f8115616c696365406468742e6578616d706c652e636f6d300a06082a8648ce3d0403020348003045"
+    "02"
+    "2100e2ec06b3b7f00a059c7ec04bfc9ccc58db750aa2164b0a9084ffb7583adf45d502200cb21fe39c16640d70b18b"
+    "f5"
+    "61f50d6a35805ab76ab6676ba26ce5eb35c4c6fa";
 
-std::vector<uint8_t> FromHex(const char* hex) { 
+std::vector<uint8_t> FromHex(const char* hex) {
   auto raw = HexToBytes(hex);
   return {raw->begin(), raw->end()};
 }
@@ -108,8 +117,8 @@ class Writer {
     const int frame = WriteData(*bytes, answer);
     *manifest_ << frame << "\tdata\t" << absl::StrFormat("0x%04x", code) << "\t"
                << absl::StrFormat("0x%016x", m.header.transaction_id) << "\t"
-               << (error_code ? absl::StrFormat("0x%02x", error_code) : std::string("-"))
-               << "\t" << desc << "\n";
+               << (error_code ? absl::StrFormat("0x%02x", error_code) : std::string("-")) << "\t"
+               << desc << "\n";
     Seed("message", std::vector<uint8_t>{0}, *bytes);
     Seed("forwarding_header", std::vector<uint8_t>{0},
          std::vector<uint8_t>(bytes->begin(), bytes->begin() + m.header.WireSize()));
@@ -219,14 +228,17 @@ void WriteAll(Writer& w) {
          "Probe request");
   w.Ack(0, 0, true);
   w.Send(code(C::kProbeAns),
-         ProbeAns{{{kProbeResponsibleSet, 1000000, {}}, {kProbeNumResources, 42, {}},
+         ProbeAns{{{kProbeResponsibleSet, 1000000, {}},
+                   {kProbeNumResources, 42, {}},
                    {kProbeUptime, 3600, {}}}},
          "Probe answer");
 
-  AttachReqAns attach{"ufrag1", "password-1234567890123", std::string(kIceRolePassive),
-                      {Candidate(kCandTypeHost), Candidate(kCandTypeSrflx),
-                       Candidate(kCandTypeRelay)},
-                      true};
+  AttachReqAns attach{
+      "ufrag1",
+      "password-1234567890123",
+      std::string(kIceRolePassive),
+      {Candidate(kCandTypeHost), Candidate(kCandTypeSrflx), Candidate(kCandTypeRelay)},
+      true};
   w.Send(code(C::kAttachReq), attach, "Attach request (host, srflx, relay candidates)");
   attach.role = std::string(kIceRoleActive);
   w.Send(code(C::kAttachAns), attach, "Attach answer");
@@ -271,11 +283,12 @@ void WriteAll(Writer& w) {
   w.Send(code(C::kFetchReq), fetch, "Fetch request: dictionary, array range, single");
   FetchAns fetch_ans;
   fetch_ans.kind_responses = {
-      FetchKind(kKindSipRegistration, 2,
-                {Stored(DictionaryEntry{std::vector<uint8_t>(16, 1), DataValue{true, route_bytes}}),
-                 Stored(DictionaryEntry{
-                     std::vector<uint8_t>(16, 2),
-                     DataValue{true, *EncodeToBytes(SipRegistration::Uri("bob@dht.example.com"))}})}),
+      FetchKind(
+          kKindSipRegistration, 2,
+          {Stored(DictionaryEntry{std::vector<uint8_t>(16, 1), DataValue{true, route_bytes}}),
+           Stored(DictionaryEntry{
+               std::vector<uint8_t>(16, 2),
+               DataValue{true, *EncodeToBytes(SipRegistration::Uri("bob@dht.example.com"))}})}),
       FetchKind(kKindCertificateByUser, 1,
                 {Stored(ArrayEntry{0, DataValue{true, FromHex(kCertificateHex)}})}),
       FetchKind(kKindTurnService, 1, {Stored(DataValue{true, *EncodeToBytes(ts)})})};
@@ -349,8 +362,9 @@ void WriteAll(Writer& w) {
   w.Send(code(C::kConfigUpdateAns), ConfigUpdateAns{}, "ConfigUpdate answer");
   ConfigUpdateReq kinds;
   kinds.type = kConfigUpdateKind;
-  kinds.kinds = {{"<kind-block><kind id=\"4026531841\"><data-model>SINGLE</data-model>"
-                  "</kind></kind-block>"}};
+  kinds.kinds = {
+      {"<kind-block><kind id=\"4026531841\"><data-model>SINGLE</data-model>"
+       "</kind></kind-block>"}};
   w.Send(code(C::kConfigUpdateReq), kinds, "ConfigUpdate request: kinds");
   w.Send(code(C::kConfigUpdateAns), ConfigUpdateAns{}, "ConfigUpdate answer");
 

@@ -52,8 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool dec = v.DecrementTtl();
   const bool app = v.AppendVia(me, kHeadroom);
   if (dec != (ttl > 0) || v.ttl() != (dec ? ttl - 1 : ttl)) __builtin_trap();
-  if (app && (v.via_list_length() != via_len + 2 + ctx.node_id_length ||
-              v.length() != v.size())) {
+  if (app && (v.via_list_length() != via_len + 2 + ctx.node_id_length || v.length() != v.size())) {
     __builtin_trap();
   }
   if (decoded && app) {

@@ -28,17 +28,16 @@ struct ExperimentalBody {
   friend bool operator==(const ExperimentalBody&, const ExperimentalBody&) = default;
 };
 
-using Body = std::variant<ProbeReq, ProbeAns, AttachReqAns, StoreReq, StoreAns, FetchReq,
-                          FetchAns, FindReq, FindAns, JoinReq, JoinAns, LeaveReq, LeaveAns,
-                          ChordUpdate, UpdateAns, RouteQueryReq, ChordRouteQueryAns, PingReq,
-                          PingAns, StatReq, StatAns, AppAttachReq, AppAttachAns, ConfigUpdateReq,
-                          ConfigUpdateAns, PathTrackReq, PathTrackAns, ErrorResponse,
-                          ExperimentalBody>;
+using Body = std::variant<ProbeReq, ProbeAns, AttachReqAns, StoreReq, StoreAns, FetchReq, FetchAns,
+                          FindReq, FindAns, JoinReq, JoinAns, LeaveReq, LeaveAns, ChordUpdate,
+                          UpdateAns, RouteQueryReq, ChordRouteQueryAns, PingReq, PingAns, StatReq,
+                          StatAns, AppAttachReq, AppAttachAns, ConfigUpdateReq, ConfigUpdateAns,
+                          PathTrackReq, PathTrackAns, ErrorResponse, ExperimentalBody>;
 
 // Decodes `body` as the body of `message_code`. Unknown or unassigned codes (0x05, 0x0B, ...,
 // 0x29 and up) are kUnknownType. Offsets in `error` are relative to the body's first byte.
-bool DecodeBody(uint16_t message_code, std::span<const uint8_t> body, Body* out,
-                DecodeError* error, WireContext ctx = {});
+bool DecodeBody(uint16_t message_code, std::span<const uint8_t> body, Body* out, DecodeError* error,
+                WireContext ctx = {});
 absl::StatusOr<Body> DecodeBody(uint16_t message_code, std::span<const uint8_t> body,
                                 WireContext ctx = {});
 
@@ -53,8 +52,7 @@ ErrorResponse MakeGenerationCounterTooLowError(const StoreAns& current);
 ErrorResponse MakeUnknownKindError(const std::vector<uint32_t>& unknown_kinds);
 bool DecodeGenerationCounterTooLow(const ErrorResponse& error, StoreAns* out, DecodeError* err,
                                    WireContext ctx = {});
-bool DecodeUnknownKinds(const ErrorResponse& error, std::vector<uint32_t>* out,
-                        DecodeError* err);
+bool DecodeUnknownKinds(const ErrorResponse& error, std::vector<uint32_t>* out, DecodeError* err);
 
 // Every assigned request and answer code, in ascending order (tests and the pcap writer).
 std::span<const uint16_t> AllMessageCodes();

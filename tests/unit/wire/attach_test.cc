@@ -2,98 +2,24 @@
 
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "p2psip/wire/codec.h"
+#include "test_util.h"
 
 namespace p2psip::wire {
 namespace {
 
-// Hex with optional spaces, written by hand from the RFC layouts.
-std::vector<uint8_t> Hex(std::string_view hex) {
-  std::vector<uint8_t> out;
-  int high = -1;
-  for (char c : hex) {
-    if (std::isspace(static_cast<unsigned char>(c))) continue;
-    const int v =
-        std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10;
-    if (high < 0) {
-      high = v;
-    } else {
-      out.push_back(static_cast<uint8_t>(high * 16 + v));
-      high = -1;
-    }
-  }
-  return out;
-}
-
-template <class T>
-std::vector<uint8_t> Enc(const T& v) {
-  auto bytes = EncodeToBytes(v);
-  EXPECT_TRUE(bytes.ok()) << bytes.status();
-  return bytes.ok() ? *bytes : std::vector<uint8_t>{};
-}
-
-template <class T>
-T Dec(std::span<const uint8_t> bytes) {
-  T out{};
-  DecodeError error;
-  EXPECT_TRUE(DecodeExact(bytes, &out, &error)) << error.ToString();
-  return out;
-}
-
-template <class T>
-DecodeError DecodeFailure(std::span<const uint8_t> bytes) {
-  T out{};
-  DecodeError error;
-  EXPECT_FALSE(DecodeExact(bytes, &out, &error));
-  return error;
-}
-
-template <class T>
-void ExpectRoundTrip(const T& v) {
-  const std::vector<uint8_t> bytes = Enc(v);
-  const T back = Dec<T>(bytes);
-  EXPECT_EQ(back, v);
-  EXPECT_EQ(Enc(back), bytes);
-}
-
-// Every proper prefix is a truncated input; each is copied to its own buffer so that a read
-// past the end is a real out-of-bounds access under ASan.
-template <class T>
-void ExpectEveryPrefixFails(const std::vector<uint8_t>& bytes) {
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    const std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + n);
-    T out{};
-    DecodeError error;
-    EXPECT_FALSE(DecodeExact(prefix, &out, &error)) << "prefix of " << n << " bytes";
-    EXPECT_FALSE(error.ok());
-  }
-}
-
-// Single-byte corruptions must decode or fail cleanly; what decodes re-encodes to the same
-// bytes (every codec here is canonical).
-template <class T>
-void ExpectMutationsAreSafe(const std::vector<uint8_t>& bytes) {
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    for (uint8_t v : {uint8_t{0x00}, uint8_t{0x01}, uint8_t{0x7f}, uint8_t{0x80}, uint8_t{0xff},
-                      static_cast<uint8_t>(bytes[i] + 1), static_cast<uint8_t>(bytes[i] - 1)}) {
-      std::vector<uint8_t> mutated = bytes;
-      mutated[i] = v;
-      T out{};
-      DecodeError error;
-      if (DecodeExact(mutated, &out, &error)) {
-        EXPECT_EQ(Enc(out), mutated) << "byte " << i;
-      } else {
-        EXPECT_FALSE(error.ok());
-      }
-    }
-  }
-}
+using testing::Dec;
+using testing::DecodeFailure;
+using testing::Enc;
+using testing::ExpectEveryPrefixFails;
+using testing::ExpectMutationsAreSafe;
+using testing::ExpectValueRoundTrip;
+using testing::Hex;
 
 IpAddressPort Addr(std::string_view address, uint16_t port) {
   auto a = IpAddressPort::Parse(address, port);
@@ -204,16 +130,16 @@ TEST(AttachTest, AppAttachMatchesHandWrittenBytes) {
 }
 
 TEST(AttachTest, RoundTripsEveryStructure) {
-  ExpectRoundTrip(IceExtension{{'a', 'b'}, {}});
-  ExpectRoundTrip(HostCandidate());
-  ExpectRoundTrip(SrflxCandidate());
-  ExpectRoundTrip(RelayCandidate());
-  ExpectRoundTrip(AttachReqAns{});
+  ExpectValueRoundTrip(IceExtension{{'a', 'b'}, {}});
+  ExpectValueRoundTrip(HostCandidate());
+  ExpectValueRoundTrip(SrflxCandidate());
+  ExpectValueRoundTrip(RelayCandidate());
+  ExpectValueRoundTrip(AttachReqAns{});
 
   AttachReqAns many = SampleAttach();
   many.candidates = {HostCandidate(), SrflxCandidate(), RelayCandidate()};
   many.send_update = false;
-  ExpectRoundTrip(many);
+  ExpectValueRoundTrip(many);
 
   AppAttachReq req;
   req.ufrag = "ufrag";
@@ -221,13 +147,13 @@ TEST(AttachTest, RoundTripsEveryStructure) {
   req.application = 61441;
   req.role = "passive";
   req.candidates = {HostCandidate(), RelayCandidate()};
-  ExpectRoundTrip(req);
+  ExpectValueRoundTrip(req);
 
   AppAttachAns ans;
   ans.application = kApplicationSips;
   ans.role = "active";
   ans.candidates = {SrflxCandidate()};
-  ExpectRoundTrip(ans);
+  ExpectValueRoundTrip(ans);
 }
 
 TEST(AttachTest, NoIceLinkTypesAndUnknownLinkTypeRoundTrip) {
@@ -235,7 +161,7 @@ TEST(AttachTest, NoIceLinkTypesAndUnknownLinkTypeRoundTrip) {
                        uint8_t{2}, uint8_t{200}}) {
     IceCandidate c = HostCandidate();
     c.overlay_link = link;
-    ExpectRoundTrip(c);
+    ExpectValueRoundTrip(c);
   }
 }
 
@@ -352,7 +278,7 @@ TEST(AttachTest, OversizedFieldsAreEncodeErrors) {
   c.foundation.assign(256, 'f');
   EXPECT_FALSE(EncodeToBytes(c).ok());
   c.foundation.assign(255, 'f');
-  ExpectRoundTrip(c);
+  ExpectValueRoundTrip(c);
 
   AttachReqAns a = SampleAttach();
   a.ufrag.assign(256, 'u');

@@ -48,33 +48,33 @@ TEST(BodyTest, UnknownCodesAndTrailingBytesAreErrors) {
 TEST(BodyTest, EveryAssignedCodeHasABodyThatRoundTrips) {
   // The minimal valid body of each method, built by hand from the RFC layouts.
   const std::vector<std::pair<uint16_t, std::string>> minimal = {
-      {0x01, "00"},                          // ProbeReq: requested_info<0..2^8-1>
-      {0x02, "0000"},                        // ProbeAns: probe_info<0..2^16-1>
-      {0x03, "00 00 00 0000 00"},            // AttachReqAns
+      {0x01, "00"},                // ProbeReq: requested_info<0..2^8-1>
+      {0x02, "0000"},              // ProbeAns: probe_info<0..2^16-1>
+      {0x03, "00 00 00 0000 00"},  // AttachReqAns
       {0x04, "00 00 00 0000 01"},
-      {0x07, "00 00 00000000"},              // StoreReq: resource, replica_number, kind_data
-      {0x08, "0000"},                        // StoreAns
-      {0x09, "00 0000"},                     // FetchReq
-      {0x0A, "00000000"},                    // FetchAns
-      {0x0D, "00 00"},                       // FindReq
-      {0x0E, "0000"},                        // FindAns
-      {0x0F, "000102030405060708090a0b0c0d0e0f 0000"},  // JoinReq
-      {0x10, "0000"},                        // JoinAns
-      {0x11, "000102030405060708090a0b0c0d0e0f 0000"},  // LeaveReq
-      {0x12, ""},                            // LeaveAns
-      {0x13, "00000001 01"},                 // ChordUpdate peer_ready
-      {0x14, ""},                            // UpdateAns
+      {0x07, "00 00 00000000"},  // StoreReq: resource, replica_number, kind_data
+      {0x08, "0000"},            // StoreAns
+      {0x09, "00 0000"},         // FetchReq
+      {0x0A, "00000000"},        // FetchAns
+      {0x0D, "00 00"},           // FindReq
+      {0x0E, "0000"},            // FindAns
+      {0x0F, "000102030405060708090a0b0c0d0e0f 0000"},         // JoinReq
+      {0x10, "0000"},                                          // JoinAns
+      {0x11, "000102030405060708090a0b0c0d0e0f 0000"},         // LeaveReq
+      {0x12, ""},                                              // LeaveAns
+      {0x13, "00000001 01"},                                   // ChordUpdate peer_ready
+      {0x14, ""},                                              // UpdateAns
       {0x15, "00 0110000102030405060708090a0b0c0d0e0f 0000"},  // RouteQueryReq
       {0x16, "000102030405060708090a0b0c0d0e0f"},              // ChordRouteQueryAns
       {0x17, "0000"},
       {0x18, "0000000000000000 0000000000000000"},
-      {0x19, "00 0000"},                     // StatReq
-      {0x1A, "00000000"},                    // StatAns
-      {0x1D, "00 00 13c4 00 0000"},          // AppAttachReq (application 5060)
+      {0x19, "00 0000"},             // StatReq
+      {0x1A, "00000000"},            // StatAns
+      {0x1D, "00 00 13c4 00 0000"},  // AppAttachReq (application 5060)
       {0x1E, "00 00 13c4 00 0000"},
-      {0x22, ""},                            // ConfigUpdateAns
-      {0x23, "010203"},                      // exp_a: opaque
-      {0xFFFF, "0014 0000"},                 // ErrorResponse
+      {0x22, ""},             // ConfigUpdateAns
+      {0x23, "010203"},       // exp_a: opaque
+      {0xFFFF, "0014 0000"},  // ErrorResponse
   };
   for (const auto& [code, hex] : minimal) {
     auto bytes = Hex(hex);

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <span>
 #include <string>
 #include <string_view>
@@ -10,91 +9,18 @@
 
 #include "p2psip/wire/codec.h"
 #include "p2psip/wire/method_bodies.h"
+#include "test_util.h"
 
 namespace p2psip::wire {
 namespace {
 
-// Hex with optional spaces, written by hand from the RFC layouts.
-std::vector<uint8_t> Hex(std::string_view hex) {
-  std::vector<uint8_t> out;
-  int high = -1;
-  for (char c : hex) {
-    if (std::isspace(static_cast<unsigned char>(c))) continue;
-    const int v =
-        std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10;
-    if (high < 0) {
-      high = v;
-    } else {
-      out.push_back(static_cast<uint8_t>(high * 16 + v));
-      high = -1;
-    }
-  }
-  return out;
-}
-
-template <class T>
-std::vector<uint8_t> Enc(const T& v) {
-  auto bytes = EncodeToBytes(v);
-  EXPECT_TRUE(bytes.ok()) << bytes.status();
-  return bytes.ok() ? *bytes : std::vector<uint8_t>{};
-}
-
-template <class T>
-T Dec(std::span<const uint8_t> bytes, WireContext ctx = {}) {
-  T out{};
-  DecodeError error;
-  EXPECT_TRUE(DecodeExact(bytes, &out, &error, ctx)) << error.ToString();
-  return out;
-}
-
-template <class T>
-DecodeError DecodeFailure(std::span<const uint8_t> bytes, WireContext ctx = {}) {
-  T out{};
-  DecodeError error;
-  EXPECT_FALSE(DecodeExact(bytes, &out, &error, ctx));
-  return error;
-}
-
-template <class T>
-void ExpectRoundTrip(const T& v, WireContext ctx = {}) {
-  const std::vector<uint8_t> bytes = Enc(v);
-  const T back = Dec<T>(bytes, ctx);
-  EXPECT_EQ(back, v);
-  EXPECT_EQ(Enc(back), bytes);
-}
-
-// Every proper prefix is a truncated input; each is copied to its own buffer so that a read
-// past the end is a real out-of-bounds access under ASan.
-template <class T>
-void ExpectEveryPrefixFails(const std::vector<uint8_t>& bytes, WireContext ctx = {}) {
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    const std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + n);
-    T out{};
-    DecodeError error;
-    EXPECT_FALSE(DecodeExact(prefix, &out, &error, ctx)) << "prefix of " << n << " bytes";
-    EXPECT_FALSE(error.ok());
-  }
-}
-
-// Single-byte corruptions must decode or fail cleanly; what decodes re-encodes to the same
-// bytes (every codec here is canonical).
-template <class T>
-void ExpectMutationsAreSafe(const std::vector<uint8_t>& bytes, WireContext ctx = {}) {
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    for (uint8_t v : {uint8_t{0x00}, uint8_t{0x01}, uint8_t{0x7f}, uint8_t{0x80}, uint8_t{0xff},
-                      static_cast<uint8_t>(bytes[i] + 1), static_cast<uint8_t>(bytes[i] - 1)}) {
-      std::vector<uint8_t> mutated = bytes;
-      mutated[i] = v;
-      T out{};
-      DecodeError error;
-      if (DecodeExact(mutated, &out, &error, ctx)) {
-        EXPECT_EQ(Enc(out), mutated) << "byte " << i;
-      } else {
-        EXPECT_FALSE(error.ok());
-      }
-    }
-  }
-}
+using testing::Dec;
+using testing::DecodeFailure;
+using testing::Enc;
+using testing::ExpectEveryPrefixFails;
+using testing::ExpectMutationsAreSafe;
+using testing::ExpectValueRoundTrip;
+using testing::Hex;
 
 NodeId Filled(uint8_t byte, size_t length = 16) {
   return NodeId(std::vector<uint8_t>(length, byte));
@@ -151,14 +77,14 @@ TEST(ChordTest, RouteQueryAnsIsABareNodeId) {
 }
 
 TEST(ChordTest, RoundTripsEveryStructure) {
-  ExpectRoundTrip(ChordUpdate::PeerReady(0));
-  ExpectRoundTrip(ChordUpdate::Neighbors(7, {}, {}));
-  ExpectRoundTrip(ChordUpdate::Neighbors(7, {kA, kB, kC}, {kD}));
-  ExpectRoundTrip(ChordUpdate::Full(9, {}, {}, {}));
-  ExpectRoundTrip(ChordUpdate::Full(9, {kA}, {kB}, {kA, kB, kC, kD}));
-  ExpectRoundTrip(ChordLeaveData::FromSucc({}));
-  ExpectRoundTrip(ChordLeaveData::FromPred({kA, kB}));
-  ExpectRoundTrip(ChordRouteQueryAns{kB});
+  ExpectValueRoundTrip(ChordUpdate::PeerReady(0));
+  ExpectValueRoundTrip(ChordUpdate::Neighbors(7, {}, {}));
+  ExpectValueRoundTrip(ChordUpdate::Neighbors(7, {kA, kB, kC}, {kD}));
+  ExpectValueRoundTrip(ChordUpdate::Full(9, {}, {}, {}));
+  ExpectValueRoundTrip(ChordUpdate::Full(9, {kA}, {kB}, {kA, kB, kC, kD}));
+  ExpectValueRoundTrip(ChordLeaveData::FromSucc({}));
+  ExpectValueRoundTrip(ChordLeaveData::FromPred({kA, kB}));
+  ExpectValueRoundTrip(ChordRouteQueryAns{kB});
 }
 
 TEST(ChordTest, TwentyByteNodeIds) {
@@ -166,9 +92,9 @@ TEST(ChordTest, TwentyByteNodeIds) {
   ctx.node_id_length = 20;
   const NodeId a = Filled(0xa0, 20);
   const NodeId b = Filled(0xb0, 20);
-  ExpectRoundTrip(ChordUpdate::Full(1, {a}, {b}, {a, b}), ctx);
-  ExpectRoundTrip(ChordLeaveData::FromPred({a, b}), ctx);
-  ExpectRoundTrip(ChordRouteQueryAns{a}, ctx);
+  ExpectValueRoundTrip(ChordUpdate::Full(1, {a}, {b}, {a, b}), ctx);
+  ExpectValueRoundTrip(ChordLeaveData::FromPred({a, b}), ctx);
+  ExpectValueRoundTrip(ChordRouteQueryAns{a}, ctx);
   // 40 bytes of 20-byte ids are not a whole number of 16-byte ids.
   const DecodeError error = DecodeFailure<ChordLeaveData>(Enc(ChordLeaveData::FromPred({a, b})));
   EXPECT_EQ(error.code, DecodeErrorCode::kLengthMismatch);

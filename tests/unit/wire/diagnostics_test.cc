@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <span>
 #include <string>
 #include <string_view>
@@ -10,91 +9,18 @@
 
 #include "p2psip/wire/codec.h"
 #include "p2psip/wire/constants.h"
+#include "test_util.h"
 
 namespace p2psip::wire {
 namespace {
 
-// Hex with optional spaces, written by hand from the RFC layouts.
-std::vector<uint8_t> Hex(std::string_view hex) {
-  std::vector<uint8_t> out;
-  int high = -1;
-  for (char c : hex) {
-    if (std::isspace(static_cast<unsigned char>(c))) continue;
-    const int v =
-        std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10;
-    if (high < 0) {
-      high = v;
-    } else {
-      out.push_back(static_cast<uint8_t>(high * 16 + v));
-      high = -1;
-    }
-  }
-  return out;
-}
-
-template <class T>
-std::vector<uint8_t> Enc(const T& v) {
-  auto bytes = EncodeToBytes(v);
-  EXPECT_TRUE(bytes.ok()) << bytes.status();
-  return bytes.ok() ? *bytes : std::vector<uint8_t>{};
-}
-
-template <class T>
-T Dec(std::span<const uint8_t> bytes, WireContext ctx = {}) {
-  T out{};
-  DecodeError error;
-  EXPECT_TRUE(DecodeExact(bytes, &out, &error, ctx)) << error.ToString();
-  return out;
-}
-
-template <class T>
-DecodeError DecodeFailure(std::span<const uint8_t> bytes, WireContext ctx = {}) {
-  T out{};
-  DecodeError error;
-  EXPECT_FALSE(DecodeExact(bytes, &out, &error, ctx));
-  return error;
-}
-
-template <class T>
-void ExpectRoundTrip(const T& v, WireContext ctx = {}) {
-  const std::vector<uint8_t> bytes = Enc(v);
-  const T back = Dec<T>(bytes, ctx);
-  EXPECT_EQ(back, v);
-  EXPECT_EQ(Enc(back), bytes);
-}
-
-// Every proper prefix is a truncated input; each is copied to its own buffer so that a read
-// past the end is a real out-of-bounds access under ASan.
-template <class T>
-void ExpectEveryPrefixFails(const std::vector<uint8_t>& bytes, WireContext ctx = {}) {
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    const std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + n);
-    T out{};
-    DecodeError error;
-    EXPECT_FALSE(DecodeExact(prefix, &out, &error, ctx)) << "prefix of " << n << " bytes";
-    EXPECT_FALSE(error.ok());
-  }
-}
-
-// Single-byte corruptions must decode or fail cleanly; what decodes re-encodes to the same
-// bytes (every codec here is canonical).
-template <class T>
-void ExpectMutationsAreSafe(const std::vector<uint8_t>& bytes, WireContext ctx = {}) {
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    for (uint8_t v : {uint8_t{0x00}, uint8_t{0x01}, uint8_t{0x7f}, uint8_t{0x80}, uint8_t{0xff},
-                      static_cast<uint8_t>(bytes[i] + 1), static_cast<uint8_t>(bytes[i] - 1)}) {
-      std::vector<uint8_t> mutated = bytes;
-      mutated[i] = v;
-      T out{};
-      DecodeError error;
-      if (DecodeExact(mutated, &out, &error, ctx)) {
-        EXPECT_EQ(Enc(out), mutated) << "byte " << i;
-      } else {
-        EXPECT_FALSE(error.ok());
-      }
-    }
-  }
-}
+using testing::Dec;
+using testing::DecodeFailure;
+using testing::Enc;
+using testing::ExpectEveryPrefixFails;
+using testing::ExpectMutationsAreSafe;
+using testing::ExpectValueRoundTrip;
+using testing::Hex;
 
 DiagnosticsRequest SampleRequest() {
   DiagnosticsRequest req;
@@ -257,17 +183,17 @@ TEST(DiagnosticsTest, ArrayKindsNeedWholeEntries) {
   EXPECT_EQ(error.offset, 2u);
   error = DecodeFailure<DiagnosticInfo>(Hex("00 0c 00 02 00 17"));
   EXPECT_EQ(error.code, DecodeErrorCode::kLengthMismatch);
-  ExpectRoundTrip(ArrayInfo(kDiagInstancesStored));
+  ExpectValueRoundTrip(ArrayInfo(kDiagInstancesStored));
   DiagnosticInfo empty;
   empty.kind = kDiagMessagesSentRcvd;
-  ExpectRoundTrip(empty);
+  ExpectValueRoundTrip(empty);
 }
 
 TEST(DiagnosticsTest, UnknownAndLocalKindsStayRaw) {
   for (uint16_t kind :
        {uint16_t{0x0011}, uint16_t{0x003e}, uint16_t{0x1234}, uint16_t{0xf000}, uint16_t{0xfffe}}) {
     const DiagnosticInfo info = DiagnosticInfo::Raw(kind, {1, 2, 3});
-    ExpectRoundTrip(info);
+    ExpectValueRoundTrip(info);
     EXPECT_EQ(Dec<DiagnosticInfo>(Enc(info)).raw, (std::vector<uint8_t>{1, 2, 3}));
   }
 }
@@ -293,7 +219,7 @@ TEST(DiagnosticsTest, ExtensionKindsBelow0x40AreRejected) {
   EXPECT_EQ(error.offset, 32u);
   EXPECT_FALSE(EncodeToBytes(DiagnosticExtension{0x003f, {}}).ok());
   EXPECT_FALSE(EncodeToBytes(DiagnosticExtension{0xffff, {}}).ok());
-  ExpectRoundTrip(DiagnosticExtension{0x0040, {}});
+  ExpectValueRoundTrip(DiagnosticExtension{0x0040, {}});
 }
 
 TEST(DiagnosticsTest, ExtLengthMustMatchTheList) {
@@ -352,22 +278,22 @@ TEST(DiagnosticsTest, SelfTuningDataMatchesHandWrittenBytes) {
 }
 
 TEST(DiagnosticsTest, RoundTripsEveryStructure) {
-  ExpectRoundTrip(DiagnosticsRequest{});
+  ExpectValueRoundTrip(DiagnosticsRequest{});
   DiagnosticsRequest req = SampleRequest();
   req.dm_flags = kDmFlagsAll;
   req.extensions = {DiagnosticExtension{0xf000, {}}, DiagnosticExtension{0x0100, {1, 2, 3}}};
-  ExpectRoundTrip(req);
-  ExpectRoundTrip(DiagnosticsResponse{});
+  ExpectValueRoundTrip(req);
+  ExpectValueRoundTrip(DiagnosticsResponse{});
   DiagnosticsResponse res = SampleResponse();
   res.info.push_back(ArrayInfo(kDiagInstancesStored));
   res.info.push_back(ArrayInfo(kDiagMessagesSentRcvd));
   res.info.push_back(DiagnosticInfo::Raw(0xf123, {9}));
-  ExpectRoundTrip(res);
-  ExpectRoundTrip(PathTrackReq{Destination::Resource(ResourceId({{1, 2, 3}})), req});
-  ExpectRoundTrip(PathTrackAns{Destination::Compressed(0x0042), res});
-  ExpectRoundTrip(SelfTuningData{});
-  ExpectRoundTrip(KindInstances{0xffffffff, 0xffffffffffffffff});
-  ExpectRoundTrip(MessageCounts{0xffff, 1, 2});
+  ExpectValueRoundTrip(res);
+  ExpectValueRoundTrip(PathTrackReq{Destination::Resource(ResourceId({{1, 2, 3}})), req});
+  ExpectValueRoundTrip(PathTrackAns{Destination::Compressed(0x0042), res});
+  ExpectValueRoundTrip(SelfTuningData{});
+  ExpectValueRoundTrip(KindInstances{0xffffffff, 0xffffffffffffffff});
+  ExpectValueRoundTrip(MessageCounts{0xffff, 1, 2});
 }
 
 TEST(DiagnosticsTest, DiagnosticPingPayloadsAreRequestAndResponse) {

@@ -3,6 +3,7 @@
 #define P2PSIP_TESTS_UNIT_WIRE_TEST_UTIL_H_
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -48,6 +49,59 @@ T ExpectRoundTrip(const std::vector<uint8_t>& bytes, WireContext ctx = {}) {
     EXPECT_EQ(*again, bytes);
   }
   return out;
+}
+
+template <class T>
+std::vector<uint8_t> Enc(const T& v) {
+  auto bytes = EncodeToBytes(v);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return bytes.ok() ? *bytes : std::vector<uint8_t>{};
+}
+
+template <class T>
+T Dec(std::span<const uint8_t> bytes, WireContext ctx = {}) {
+  T out{};
+  DecodeError error;
+  EXPECT_TRUE(DecodeExact(bytes, &out, &error, ctx)) << error.ToString();
+  return out;
+}
+
+// Expects `bytes` not to decode as T and returns why.
+template <class T>
+DecodeError DecodeFailure(std::span<const uint8_t> bytes, WireContext ctx = {}) {
+  T out{};
+  DecodeError error;
+  EXPECT_FALSE(DecodeExact(bytes, &out, &error, ctx));
+  return error;
+}
+
+// Encodes `v`, decodes it back, and expects the same value and the same bytes again.
+template <class T>
+void ExpectValueRoundTrip(const T& v, WireContext ctx = {}) {
+  const std::vector<uint8_t> bytes = Enc(v);
+  const T back = Dec<T>(bytes, ctx);
+  EXPECT_EQ(back, v);
+  EXPECT_EQ(Enc(back), bytes);
+}
+
+// Single-byte corruptions must decode or fail cleanly; what decodes re-encodes to the same
+// bytes (every codec here is canonical).
+template <class T>
+void ExpectMutationsAreSafe(const std::vector<uint8_t>& bytes, WireContext ctx = {}) {
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    for (uint8_t v : {uint8_t{0x00}, uint8_t{0x01}, uint8_t{0x7f}, uint8_t{0x80}, uint8_t{0xff},
+                      static_cast<uint8_t>(bytes[i] + 1), static_cast<uint8_t>(bytes[i] - 1)}) {
+      std::vector<uint8_t> mutated = bytes;
+      mutated[i] = v;
+      T out{};
+      DecodeError error;
+      if (DecodeExact(mutated, &out, &error, ctx)) {
+        EXPECT_EQ(Enc(out), mutated) << "byte " << i;
+      } else {
+        EXPECT_FALSE(error.ok());
+      }
+    }
+  }
 }
 
 inline NodeId TestNodeId(uint8_t fill) {

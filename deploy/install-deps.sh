@@ -12,7 +12,7 @@ PACKAGES=(
   # the only TLS / crypto library
   android-libboringssl-dev
   # core libraries
-  libabsl-dev libtbb-dev
+  libabsl-dev libtbb-dev libcli11-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # conformance oracles

@@ -1,0 +1,155 @@
+// Node: one RELOAD node (peer or client) as a sans-I/O state machine.
+//
+// It composes the message layer (forwarding per RFC 6940 §6.1–§6.2 with symmetric recursive
+// routing, end-to-end transactions, duplicate answers) with a Topology plug-in
+// (CHORD-RELOAD). Every entry point takes the current time and appends its effects to an
+// Outbox; nothing here blocks, allocates threads or reads a clock.
+//
+// In p2psipd the pieces live on different threads (DESIGN.md §1); in tests and the simulator a
+// Node holds them all.
+#ifndef P2PSIP_CORE_NODE_H_
+#define P2PSIP_CORE_NODE_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "p2psip/core/chord_table.h"
+#include "p2psip/core/environment.h"
+#include "p2psip/core/topology.h"
+#include "p2psip/core/transactions.h"
+#include "p2psip/wire/body.h"
+#include "p2psip/wire/ip_address_port.h"
+
+namespace p2psip::core {
+
+class LinkTable;
+
+struct NodeConfig {
+  NodeId id;
+  std::string overlay_name = "overlay.example.org";
+  uint16_t configuration_sequence = 1;
+  wire::IpAddressPort address;                 // where other nodes reach this one
+  std::vector<wire::IpAddressPort> bootstrap;  // bootstrap nodes (may include this node)
+  bool first_node = false;  // allowed to own the whole ring when alone (§6.4.2.1)
+  bool client = false;      // attach to a peer, never join the ring
+  uint8_t initial_ttl = 100;
+  size_t max_message_size = 5000;
+  uint64_t reliability_timer_ms = 3000;  // overlay-reliability-timer
+  uint64_t update_interval_ms = 600000;  // chord-update-interval
+  uint64_t finger_refresh_ms = 3600000;  // chord-ping-interval
+  bool reactive = true;                  // chord-reactive
+  uint64_t link_wait_ms = 10000;         // AttachAns received, link not up: give up after
+  ChordTable::Options chord;
+};
+
+// Per-node counters of what the node did and what it dropped.
+struct NodeCounters {
+  uint64_t received = 0;
+  uint64_t forwarded = 0;
+  uint64_t delivered_requests = 0;
+  uint64_t delivered_answers = 0;
+  uint64_t sent_requests = 0;
+  uint64_t retransmissions = 0;
+  uint64_t duplicate_requests = 0;  // answered from the duplicate cache
+  uint64_t error_answers_sent = 0;
+  uint64_t dropped_malformed = 0;  // header, body or signature did not parse/verify
+  uint64_t dropped_wrong_overlay = 0;
+  uint64_t dropped_unroutable = 0;   // no next hop, compressed/opaque ids we never issued
+  uint64_t dropped_late_answer = 0;  // answer to no pending transaction
+  uint64_t maintenance_sent = 0;     // Update/Attach/Join/Leave/Ping sent by the topology
+};
+
+class Node : private TopologyHost {
+ public:
+  // `signer` and `random` must outlive the node.
+  Node(NodeConfig config, Signer* signer, Random* random);
+  ~Node() override;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // --- Events ---
+  void Start(uint64_t now_ms, Outbox* out);
+  void OnLinkUp(LinkId link, const NodeId& peer, uint64_t now_ms, Outbox* out);
+  void OnLinkDown(LinkId link, uint64_t now_ms, Outbox* out);
+  void OnMessage(LinkId link, std::span<const uint8_t> bytes, uint64_t now_ms, Outbox* out);
+  // Runs everything due at `now_ms`; call when now_ms >= NextDeadline().
+  void OnTimer(uint64_t now_ms, Outbox* out);
+  uint64_t NextDeadline() const;
+
+  // --- Application requests: each returns a request id echoed in its Outbox::Result ---
+  uint64_t Ping(const wire::Destination& destination, uint64_t now_ms, Outbox* out);
+  // RouteQuery to a Resource-ID: the responsible peer answers with itself as next_peer.
+  uint64_t RouteQuery(const ResourceId& resource, uint64_t now_ms, Outbox* out);
+  // Any request, addressed to `destinations` (used by tests and the client tool).
+  uint64_t Request(std::vector<wire::Destination> destinations, uint16_t code,
+                   const wire::Body& body, uint64_t now_ms, Outbox* out);
+  void Leave(uint64_t now_ms, Outbox* out);
+
+  // --- Introspection ---
+  const NodeId& id() const { return config_.id; }
+  RingId ring_id() const { return ring_id_; }
+  bool joined() const;
+  const Topology& topology() const { return *topology_; }
+  const ChordTable* chord_table() const;  // null unless the topology is CHORD-RELOAD
+  const LinkTable& links() const override;
+  const NodeCounters& counters() const { return counters_; }
+  const NodeConfig& config() const { return config_; }
+  size_t MemoryBytes() const;
+
+ private:
+  struct Inbound;
+  struct PendingRequest {
+    enum class Owner : uint8_t { kApplication, kTopology } owner;
+    uint64_t id = 0;  // application request id or topology cookie
+  };
+
+  // TopologyHost
+  const NodeId& self() const override { return config_.id; }
+  const wire::IpAddressPort& address() const override { return config_.address; }
+  Random& random() override { return *random_; }
+  void SendRequest(std::vector<wire::Destination> destinations, uint16_t code,
+                   const wire::Body& body, uint64_t cookie, uint64_t now_ms, Outbox* out) override;
+  void Connect(const NodeId& peer, const wire::IpAddressPort& address, Outbox* out) override;
+  void CloseLink(LinkId link, Outbox* out) override;
+
+  // Message layer.
+  uint64_t Originate(std::vector<wire::Destination> destinations, uint16_t code,
+                     const wire::Body& body, PendingRequest pending, uint64_t now_ms, Outbox* out);
+  std::vector<uint8_t> Encode(const wire::ForwardingHeader& header,
+                              const wire::MessageContents& contents);
+  // Sends an encoded message toward the first entry of its destination list.
+  void Route(std::vector<uint8_t> message, LinkId arrived_on, uint64_t now_ms, Outbox* out);
+  void DeliverLocally(LinkId link, std::span<const uint8_t> bytes, uint64_t now_ms, Outbox* out);
+  void HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out);
+  void HandleAnswer(const Inbound& in, uint64_t now_ms, Outbox* out);
+  void Answer(const Inbound& in, const wire::MessageContents& contents, Outbox* out);
+  void AnswerError(const Inbound& in, wire::ErrorCode code, std::string_view why, Outbox* out);
+  // An error answer built from the forwarding header alone (TTL exceeded, unroutable...).
+  void AnswerErrorFromHeader(LinkId link, std::span<const uint8_t> bytes, wire::ErrorCode code,
+                             std::string_view why, Outbox* out);
+  void Complete(const PendingRequest& pending, absl::Status status, const NodeId& responder,
+                int hops, uint16_t answer_code, std::vector<uint8_t> body, uint64_t now_ms,
+                Outbox* out);
+  NodeId PeerOf(LinkId link) const;
+
+  NodeConfig config_;
+  RingId ring_id_;
+  uint32_t overlay_hash_;
+  Signer* signer_;
+  Random* random_;
+  std::unique_ptr<LinkTable> links_;
+  std::unique_ptr<Topology> topology_;
+  TransactionTable transactions_;
+  DuplicateCache duplicates_;
+  absl::flat_hash_map<uint64_t, PendingRequest> pending_;  // txid -> owner
+  uint64_t next_request_id_ = 1;
+  NodeCounters counters_;
+};
+
+}  // namespace p2psip::core
+
+#endif  // P2PSIP_CORE_NODE_H_

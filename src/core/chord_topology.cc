@@ -1,0 +1,578 @@
+#include "core/chord_topology.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/link_table.h"
+#include "p2psip/wire/codec.h"
+
+namespace p2psip::core {
+
+using wire::Destination;
+using wire::MessageCode;
+
+namespace {
+
+constexpr uint64_t kRetryMs = 1000;
+
+std::vector<NodeId> ToNodeIds(const absl::InlinedVector<RingId, ChordTable::kMinNeighbors>& v) {
+  std::vector<NodeId> out;
+  out.reserve(v.size());
+  for (RingId r : v) out.push_back(r.ToNodeId());
+  return out;
+}
+
+std::string RandomHex(Random& rng, int bytes) {
+  std::string s;
+  for (int i = 0; i < bytes; ++i) s += absl::StrFormat("%02x", rng.Next64() & 0xFF);
+  return s;
+}
+
+}  // namespace
+
+ChordTopology::ChordTopology(const NodeConfig& config, TopologyHost* host)
+    : config_(config), host_(host), self_(RingId::Of(config.id)), table_(self_, config.chord) {}
+
+absl::Status ChordTopology::Error(wire::ErrorCode code, std::string_view why) const {
+  absl::Status s = absl::FailedPreconditionError(std::string(why));
+  s.SetPayload("reload-error", absl::Cord(std::to_string(static_cast<int>(code))));
+  return s;
+}
+
+uint64_t ChordTopology::Jitter(uint64_t interval) {
+  // ±10%, so that periodic Updates of many peers do not synchronise.
+  const uint64_t spread = interval / 5;
+  return interval - interval / 10 + (spread ? host_->random().Uniform(spread) : 0);
+}
+
+size_t ChordTopology::MemoryBytes() const {
+  return sizeof(*this) + table_.MemoryBytes() - sizeof(table_) +
+         ops_.capacity() * (sizeof(uint64_t) + sizeof(Op) + 1) +
+         update_on_link_.capacity() * (sizeof(RingId) + 1) +
+         awaiting_link_.capacity() * (sizeof(RingId) + sizeof(uint64_t) + 1) +
+         attaching_.capacity() * (sizeof(RingId) + 1) +
+         ring_links_.capacity() * (sizeof(RingId) + 1);
+}
+
+// --- Routing ---
+
+bool ChordTopology::IsResponsible(RingId id) const {
+  if (state_ != State::kJoined) return false;
+  return table_.IsResponsible(id);
+}
+
+std::optional<RingId> ChordTopology::NextHop(RingId id) const {
+  if (state_ == State::kClient) return RingId::Of(admitting_peer_);
+  return table_.NextHop(id);
+}
+
+// --- Start, join ---
+
+void ChordTopology::Start(uint64_t now_ms, Outbox* out) {
+  start_ms_ = now_ms;
+  if (config_.first_node && !config_.client) {
+    state_ = State::kJoined;  // alone, owning the whole ring (§6.4.2.1 first-node decision)
+    ScheduleMaintenance(now_ms);
+    return;
+  }
+  Bootstrap(now_ms, out);
+}
+
+void ChordTopology::Bootstrap(uint64_t now_ms, Outbox* out) {
+  neighbor_attaches_pending_ = 0;
+  ap_update_received_ = false;
+  admitting_peer_ = NodeId();
+  // Join through any ring peer still linked (after failures), else through a bootstrap node.
+  NodeId via;
+  for (LinkId l : host_->links().Links()) {
+    const NodeId& p = host_->links().Find(l)->peer;
+    if (ring_links_.contains(RingId::Of(p)) || p == bootstrap_peer_) {
+      via = p;
+      break;
+    }
+  }
+  if (via.empty()) {
+    if (config_.bootstrap.empty()) {
+      state_ = State::kIdle;
+      retry_ms_ = now_ms + kRetryMs;
+      return;
+    }
+    state_ = State::kBootstrapping;
+    const auto& addr = config_.bootstrap[host_->random().Uniform(config_.bootstrap.size())];
+    host_->Connect(NodeId(), addr, out);
+    retry_ms_ = now_ms + config_.link_wait_ms;
+    return;
+  }
+  if (config_.client) {
+    state_ = State::kClientAttaching;
+    AttachTo(self_, &via, OpKind::kAttachClientPeer, false, now_ms, out);
+  } else {
+    state_ = State::kAttachingAdmitting;
+    AttachTo(self_ + 1, &via, OpKind::kAttachAdmitting, false, now_ms, out);
+  }
+  retry_ms_ = now_ms + 4 * config_.reliability_timer_ms * 5;
+}
+
+void ChordTopology::Restart(uint64_t now_ms, const char* /*why*/) {
+  state_ = State::kIdle;
+  neighbor_attaches_pending_ = 0;
+  ap_update_received_ = false;
+  attaching_.clear();
+  retry_ms_ = now_ms + kRetryMs + host_->random().Uniform(kRetryMs);
+}
+
+uint64_t ChordTopology::Send(std::vector<Destination> dests, MessageCode code,
+                             const wire::Body& body, OpKind kind, RingId target, uint64_t now_ms,
+                             Outbox* out) {
+  const uint64_t cookie = next_cookie_++;
+  ops_[cookie] = Op{kind, target};
+  host_->SendRequest(std::move(dests), static_cast<uint16_t>(code), body, cookie, now_ms, out);
+  return cookie;
+}
+
+void ChordTopology::AttachTo(RingId target, const NodeId* via, OpKind kind, bool exact_node,
+                             uint64_t now_ms, Outbox* out) {
+  if (!attaching_.insert(target).second) return;
+  wire::AttachReqAns req;
+  req.ufrag = RandomHex(host_->random(), 4);
+  req.password = RandomHex(host_->random(), 12);
+  req.role = std::string(wire::kIceRolePassive);
+  wire::IceCandidate cand;
+  cand.addr_port = host_->address();
+  cand.overlay_link = wire::kOverlayLinkDtlsUdpSr;
+  cand.foundation = "1";
+  cand.priority = (126u << 24) | (65535u << 8) | 255u;
+  cand.type = wire::kCandTypeHost;
+  req.candidates.push_back(std::move(cand));
+  req.send_update = true;
+  std::vector<Destination> dests;
+  if (via != nullptr) dests.push_back(Destination::Node(*via));
+  dests.push_back(exact_node ? Destination::Node(target.ToNodeId())
+                             : Destination::Resource(target.ToResourceId()));
+  Send(std::move(dests), MessageCode::kAttachReq, req, kind, target, now_ms, out);
+}
+
+void ChordTopology::MaybeJoin(uint64_t now_ms, Outbox* out) {
+  if (state_ != State::kAttachingNeighbors || !ap_update_received_ ||
+      neighbor_attaches_pending_ > 0) {
+    return;
+  }
+  state_ = State::kJoining;
+  wire::JoinReq join;
+  join.joining_peer_id = config_.id;
+  Send({Destination::Node(admitting_peer_)}, MessageCode::kJoinReq, join, OpKind::kJoin,
+       RingId::Of(admitting_peer_), now_ms, out);
+}
+
+void ChordTopology::AttachFingers(uint64_t now_ms, Outbox* out) {
+  const auto succ = table_.successor();
+  for (int i = 1; i <= table_.finger_count(); ++i) {
+    const RingId target = table_.FingerTarget(i);
+    // Targets before the successor are served by the successor itself.
+    if (succ && InHalfOpen(target, self_, *succ)) continue;
+    if (table_.finger(i)) continue;
+    AttachTo(target, nullptr, OpKind::kAttachFinger, false, now_ms, out);
+  }
+}
+
+void ChordTopology::ScheduleMaintenance(uint64_t now_ms) {
+  next_update_ms_ = now_ms + Jitter(config_.update_interval_ms);
+  next_finger_ms_ = now_ms + Jitter(config_.finger_refresh_ms);
+}
+
+// --- Links ---
+
+void ChordTopology::OnLinkUp(LinkId link, const NodeId& peer, uint64_t now_ms, Outbox* out) {
+  const RingId r = RingId::Of(peer);
+  awaiting_link_.erase(r);
+  if (state_ == State::kBootstrapping) {
+    bootstrap_peer_ = peer;
+    Bootstrap(now_ms, out);
+    return;
+  }
+  if (state_ == State::kClientAttaching && peer == admitting_peer_) {
+    client_link_ = link;
+    state_ = State::kClient;
+    retry_ms_ = kNoDeadline;
+    return;
+  }
+  if (update_on_link_.erase(r) > 0) SendUpdate(peer, 3, now_ms, out);
+}
+
+void ChordTopology::OnLinkDown(LinkId link, const NodeId& peer, uint64_t now_ms, Outbox* out) {
+  const RingId r = RingId::Of(peer);
+  awaiting_link_.erase(r);
+  update_on_link_.erase(r);
+  ring_links_.erase(r);
+  if (state_ == State::kLeft) return;
+  if ((state_ == State::kClient && link == client_link_) ||
+      ((state_ == State::kAttachingNeighbors || state_ == State::kJoining ||
+        state_ == State::kClientAttaching) &&
+       peer == admitting_peer_)) {
+    client_link_ = kNoLink;
+    Restart(now_ms, "lost the admitting peer");
+    return;
+  }
+  bool changed = table_.Remove(r);
+  changed |= RefillNeighbors();
+  if (state_ != State::kJoined) return;
+  if (table_.AllPeers().empty() && !config_.first_node) {
+    Restart(now_ms, "lost every ring peer");
+    return;
+  }
+  if (changed && config_.reactive) UpdateNeighbors(now_ms, out);
+}
+
+bool ChordTopology::RefillNeighbors() {
+  if (table_.predecessors().size() >= table_.options().neighbors &&
+      table_.successors().size() >= table_.options().neighbors) {
+    return false;
+  }
+  bool changed = false;
+  for (RingId p : ring_links_) {
+    if (host_->links().Connected(p)) changed |= table_.AddNeighbor(p);
+  }
+  return changed;
+}
+
+// --- Updates ---
+
+void ChordTopology::SendUpdate(const NodeId& to, uint8_t type, uint64_t now_ms, Outbox* out) {
+  if (host_->links().LinkTo(to) == kNoLink) return;
+  const uint32_t uptime = static_cast<uint32_t>((now_ms - start_ms_) / 1000);
+  wire::ChordUpdate u;
+  if (type == wire::kChordUpdateFull) {
+    std::vector<RingId> fingers;
+    for (int i = 1; i <= table_.finger_count(); ++i) {
+      if (auto f = table_.finger(i)) fingers.push_back(*f);
+    }
+    std::sort(fingers.begin(), fingers.end());
+    fingers.erase(std::unique(fingers.begin(), fingers.end()), fingers.end());
+    std::vector<NodeId> ids;
+    for (RingId f : fingers) ids.push_back(f.ToNodeId());
+    u = wire::ChordUpdate::Full(uptime, ToNodeIds(table_.predecessors()),
+                                ToNodeIds(table_.successors()), std::move(ids));
+  } else {
+    u = wire::ChordUpdate::Neighbors(uptime, ToNodeIds(table_.predecessors()),
+                                     ToNodeIds(table_.successors()));
+  }
+  Send({Destination::Node(to)}, MessageCode::kUpdateReq, u, OpKind::kUpdate, RingId::Of(to), now_ms,
+       out);
+}
+
+void ChordTopology::UpdateNeighbors(uint64_t now_ms, Outbox* out) {
+  std::vector<RingId> to(table_.predecessors().begin(), table_.predecessors().end());
+  to.insert(to.end(), table_.successors().begin(), table_.successors().end());
+  std::sort(to.begin(), to.end());
+  to.erase(std::unique(to.begin(), to.end()), to.end());
+  for (RingId r : to) SendUpdate(r.ToNodeId(), wire::kChordUpdateNeighbors, now_ms, out);
+}
+
+bool ChordTopology::WouldBeNeighbor(RingId peer) const {
+  if (peer == self_ || table_.IsNeighbor(peer)) return false;
+  const size_t n = table_.options().neighbors;
+  const auto& preds = table_.predecessors();
+  const auto& succs = table_.successors();
+  if (preds.size() < n || Distance(peer, self_) < Distance(preds.back(), self_)) return true;
+  return succs.size() < n || Distance(self_, peer) < Distance(self_, succs.back());
+}
+
+bool ChordTopology::Consider(RingId peer, const NodeId* told_by, uint64_t now_ms, Outbox* out) {
+  if (peer == self_) return false;
+  if (host_->links().Connected(peer) && ring_links_.contains(peer)) {
+    table_.OfferFinger(peer);
+    return table_.AddNeighbor(peer);
+  }
+  if (WouldBeNeighbor(peer) && !attaching_.contains(peer) && !awaiting_link_.contains(peer)) {
+    AttachTo(peer, told_by, OpKind::kAttachNeighbor, true, now_ms, out);
+    if (state_ == State::kAttachingAdmitting || state_ == State::kAttachingNeighbors) {
+      ++neighbor_attaches_pending_;
+    }
+  }
+  return false;
+}
+
+absl::Status ChordTopology::HandleUpdate(const InboundRequest& r, wire::Body* answer, Outbox* out) {
+  *answer = wire::UpdateAns{};
+  const auto* u = std::get_if<wire::ChordUpdate>(r.body);
+  if (u == nullptr) return Error(wire::ErrorCode::kInvalidMessage, "not a ChordUpdate");
+  const RingId from = RingId::Of(r.origin);
+  if (config_.client || host_->links().LinkTo(r.origin) == kNoLink || from == self_) {
+    return absl::OkStatus();  // Updates come from directly linked ring peers only
+  }
+  ring_links_.insert(from);
+  table_.OfferFinger(from);
+  bool changed = table_.AddNeighbor(from);
+  bool lists_me = false;
+  for (const auto* list : {&u->predecessors, &u->successors, &u->fingers}) {
+    for (const NodeId& id : *list) {
+      const RingId c = RingId::Of(id);
+      lists_me |= c == self_;
+      changed |= Consider(c, &r.origin, r.now_ms, out);
+    }
+  }
+  if (state_ == State::kAttachingNeighbors && r.origin == admitting_peer_ && !ap_update_received_) {
+    ap_update_received_ = true;
+    AttachFingers(r.now_ms, out);
+  }
+  MaybeJoin(r.now_ms, out);
+  if (state_ == State::kJoined) {
+    if (changed && config_.reactive) {
+      UpdateNeighbors(r.now_ms, out);
+    } else if (lists_me && !table_.IsNeighbor(from)) {
+      // The sender counts us as a neighbour but we know closer peers: tell it.
+      SendUpdate(r.origin, wire::kChordUpdateNeighbors, r.now_ms, out);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// --- Requests ---
+
+absl::Status ChordTopology::HandleAttach(const InboundRequest& r, wire::Body* answer, Outbox* out) {
+  const auto* req = std::get_if<wire::AttachReqAns>(r.body);
+  if (req == nullptr) return Error(wire::ErrorCode::kInvalidMessage, "not an Attach");
+  wire::AttachReqAns ans;
+  ans.ufrag = RandomHex(host_->random(), 4);
+  ans.password = RandomHex(host_->random(), 12);
+  ans.role = std::string(wire::kIceRoleActive);
+  wire::IceCandidate cand;
+  cand.addr_port = host_->address();
+  cand.overlay_link = wire::kOverlayLinkDtlsUdpSr;
+  cand.foundation = "1";
+  cand.priority = (126u << 24) | (65535u << 8) | 255u;
+  cand.type = wire::kCandTypeHost;
+  ans.candidates.push_back(std::move(cand));
+  *answer = std::move(ans);
+  if (r.origin == config_.id) return absl::OkStatus();
+  if (host_->links().LinkTo(r.origin) != kNoLink) {
+    if (req->send_update && state_ == State::kJoined) {
+      SendUpdate(r.origin, wire::kChordUpdateFull, r.now_ms, out);
+    }
+    return absl::OkStatus();
+  }
+  if (req->candidates.empty()) {
+    return Error(wire::ErrorCode::kInvalidMessage, "Attach without candidates");
+  }
+  if (req->send_update && state_ == State::kJoined) update_on_link_.insert(RingId::Of(r.origin));
+  host_->Connect(r.origin, req->candidates.front().addr_port, out);
+  return absl::OkStatus();
+}
+
+absl::Status ChordTopology::HandleJoin(const InboundRequest& r, wire::Body* answer, Outbox* out) {
+  const auto* req = std::get_if<wire::JoinReq>(r.body);
+  if (req == nullptr) return Error(wire::ErrorCode::kInvalidMessage, "not a Join");
+  const LinkTable::Link* link = host_->links().Find(r.link);
+  if (req->joining_peer_id != r.origin || link == nullptr || link->peer != r.origin) {
+    return Error(wire::ErrorCode::kForbidden, "Join must come from the joining peer's own link");
+  }
+  if (state_ != State::kJoined) return Error(wire::ErrorCode::kForbidden, "not in the ring");
+  const RingId jn = RingId::Of(r.origin);
+  ring_links_.insert(jn);
+  table_.OfferFinger(jn);
+  table_.AddNeighbor(jn);
+  *answer = wire::JoinAns{};
+  UpdateNeighbors(r.now_ms, out);  // §10.5 steps 7-8: the JN and every neighbour
+  return absl::OkStatus();
+}
+
+absl::Status ChordTopology::HandleLeave(const InboundRequest& r, wire::Body* answer, Outbox* out) {
+  const auto* req = std::get_if<wire::LeaveReq>(r.body);
+  if (req == nullptr) return Error(wire::ErrorCode::kInvalidMessage, "not a Leave");
+  if (req->leaving_peer_id != r.origin) {
+    return Error(wire::ErrorCode::kForbidden, "Leave must come from the leaving peer");
+  }
+  *answer = wire::LeaveAns{};
+  const RingId gone = RingId::Of(r.origin);
+  ring_links_.erase(gone);
+  bool changed = table_.Remove(gone);
+  auto data = wire::DecodeAs<wire::ChordLeaveData>(req->overlay_specific_data);
+  if (data.ok()) {
+    for (const auto* list : {&data->successors, &data->predecessors}) {
+      for (const NodeId& id : *list) changed |= Consider(RingId::Of(id), nullptr, r.now_ms, out);
+    }
+  }
+  changed |= RefillNeighbors();
+  if (changed && state_ == State::kJoined && config_.reactive) UpdateNeighbors(r.now_ms, out);
+  return absl::OkStatus();
+}
+
+absl::Status ChordTopology::HandleRequest(const InboundRequest& r, wire::Body* answer,
+                                          Outbox* out) {
+  switch (static_cast<MessageCode>(r.code)) {
+    case MessageCode::kAttachReq:
+      return HandleAttach(r, answer, out);
+    case MessageCode::kJoinReq:
+      return HandleJoin(r, answer, out);
+    case MessageCode::kUpdateReq:
+      return HandleUpdate(r, answer, out);
+    case MessageCode::kLeaveReq:
+      return HandleLeave(r, answer, out);
+    case MessageCode::kRouteQueryReq: {
+      const auto* q = std::get_if<wire::RouteQueryReq>(r.body);
+      if (q == nullptr) return Error(wire::ErrorCode::kInvalidMessage, "not a RouteQuery");
+      const RingId target = q->destination.type == wire::DestinationType::kNode
+                                ? RingId::Of(q->destination.node_id())
+                                : RingId::FromBytes(q->destination.data);
+      RingId next = self_;
+      if (!IsResponsible(target)) {
+        if (auto hop = NextHop(target)) next = *hop;
+      }
+      *answer = wire::ChordRouteQueryAns{next.ToNodeId()};
+      if (q->send_update) SendUpdate(r.origin, wire::kChordUpdateFull, r.now_ms, out);
+      return absl::OkStatus();
+    }
+    case MessageCode::kProbeReq: {
+      const auto* q = std::get_if<wire::ProbeReq>(r.body);
+      if (q == nullptr) return Error(wire::ErrorCode::kInvalidMessage, "not a Probe");
+      wire::ProbeAns ans;
+      for (uint8_t type : q->requested_info) {
+        wire::ProbeInformation info;
+        info.type = type;
+        if (type == wire::kProbeResponsibleSet) {
+          const auto pred = table_.predecessor();
+          const double fraction =
+              pred ? static_cast<double>(Distance(*pred, self_)) / 3.402823669209385e38 : 1.0;
+          info.value = static_cast<uint32_t>(fraction * 1e9);
+        } else if (type == wire::kProbeNumResources) {
+          info.value = 0;  // no storage on this node yet
+        } else if (type == wire::kProbeUptime) {
+          info.value = static_cast<uint32_t>((r.now_ms - start_ms_) / 1000);
+        } else {
+          continue;  // only requested and known types, in request order
+        }
+        ans.probe_info.push_back(info);
+      }
+      *answer = std::move(ans);
+      return absl::OkStatus();
+    }
+    default:
+      return Error(wire::ErrorCode::kForbidden, "not a topology request");
+  }
+}
+
+void ChordTopology::OnAnswer(const InboundAnswer& a, Outbox* out) {
+  auto it = ops_.find(a.cookie);
+  if (it == ops_.end()) return;
+  const Op op = it->second;
+  ops_.erase(it);
+  switch (op.kind) {
+    case OpKind::kAttachAdmitting:
+    case OpKind::kAttachNeighbor:
+    case OpKind::kAttachFinger:
+    case OpKind::kAttachClientPeer: {
+      attaching_.erase(op.target);
+      const bool ok = a.status.ok() && !a.responder.empty() && a.responder != config_.id;
+      if (ok && !host_->links().Connected(RingId::Of(a.responder))) {
+        awaiting_link_[RingId::Of(a.responder)] = a.now_ms + config_.link_wait_ms;
+      }
+      if (op.kind == OpKind::kAttachAdmitting && state_ == State::kAttachingAdmitting) {
+        if (!ok) {
+          Restart(a.now_ms, "Attach to the admitting peer failed");
+          return;
+        }
+        admitting_peer_ = a.responder;
+        state_ = State::kAttachingNeighbors;
+        retry_ms_ = a.now_ms + 4 * config_.link_wait_ms;
+        // AP's Update may have overtaken its AttachAns (links reorder): then go on now.
+        if (ring_links_.contains(RingId::Of(admitting_peer_))) {
+          ap_update_received_ = true;
+          AttachFingers(a.now_ms, out);
+          MaybeJoin(a.now_ms, out);
+        }
+      } else if (op.kind == OpKind::kAttachClientPeer && state_ == State::kClientAttaching) {
+        if (!ok) {
+          Restart(a.now_ms, "Attach to the responsible peer failed");
+          return;
+        }
+        admitting_peer_ = a.responder;
+        if (LinkId l = host_->links().LinkTo(a.responder); l != kNoLink) {
+          client_link_ = l;
+          state_ = State::kClient;
+          retry_ms_ = kNoDeadline;
+        }
+      } else if (op.kind == OpKind::kAttachNeighbor &&
+                 (state_ == State::kAttachingAdmitting || state_ == State::kAttachingNeighbors)) {
+        --neighbor_attaches_pending_;
+        MaybeJoin(a.now_ms, out);
+      }
+      return;
+    }
+    case OpKind::kJoin:
+      if (state_ != State::kJoining) return;
+      if (!a.status.ok()) {
+        Restart(a.now_ms, "Join failed");
+        return;
+      }
+      state_ = State::kJoined;
+      retry_ms_ = kNoDeadline;
+      UpdateNeighbors(a.now_ms, out);  // §10.5 step 9
+      ScheduleMaintenance(a.now_ms);
+      return;
+    case OpKind::kUpdate:
+    case OpKind::kLeave:
+      return;
+  }
+}
+
+// --- Timers ---
+
+uint64_t ChordTopology::NextDeadline() const {
+  uint64_t d = std::min({next_update_ms_, next_finger_ms_, retry_ms_});
+  for (const auto& [peer, deadline] : awaiting_link_) d = std::min(d, deadline);
+  return d;
+}
+
+void ChordTopology::OnTimer(uint64_t now_ms, Outbox* out) {
+  for (auto it = awaiting_link_.begin(); it != awaiting_link_.end();) {
+    if (it->second <= now_ms) {
+      awaiting_link_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  if (retry_ms_ <= now_ms) {
+    retry_ms_ = kNoDeadline;
+    if (state_ != State::kJoined && state_ != State::kClient && state_ != State::kLeft) {
+      Bootstrap(now_ms, out);
+    }
+  }
+  if (state_ != State::kJoined) return;
+  if (next_update_ms_ <= now_ms) {
+    UpdateNeighbors(now_ms, out);
+    next_update_ms_ = now_ms + Jitter(config_.update_interval_ms);
+  }
+  if (next_finger_ms_ <= now_ms) {
+    AttachFingers(now_ms, out);
+    next_finger_ms_ = now_ms + Jitter(config_.finger_refresh_ms);
+  }
+}
+
+void ChordTopology::Leave(uint64_t now_ms, Outbox* out) {
+  if (state_ != State::kJoined) {
+    state_ = State::kLeft;
+    return;
+  }
+  const std::vector<NodeId> succs = ToNodeIds(table_.successors());
+  const std::vector<NodeId> preds = ToNodeIds(table_.predecessors());
+  // Predecessors hear "from your successor" with our successors, and the other way round.
+  for (RingId p : table_.predecessors()) {
+    wire::LeaveReq req{config_.id, *wire::EncodeToBytes(wire::ChordLeaveData::FromSucc(succs))};
+    Send({Destination::Node(p.ToNodeId())}, MessageCode::kLeaveReq, req, OpKind::kLeave, p, now_ms,
+         out);
+  }
+  for (RingId s : table_.successors()) {
+    if (std::find(table_.predecessors().begin(), table_.predecessors().end(), s) !=
+        table_.predecessors().end()) {
+      continue;
+    }
+    wire::LeaveReq req{config_.id, *wire::EncodeToBytes(wire::ChordLeaveData::FromPred(preds))};
+    Send({Destination::Node(s.ToNodeId())}, MessageCode::kLeaveReq, req, OpKind::kLeave, s, now_ms,
+         out);
+  }
+  state_ = State::kLeft;
+  next_update_ms_ = next_finger_ms_ = retry_ms_ = kNoDeadline;
+}
+
+}  // namespace p2psip::core

@@ -1,0 +1,553 @@
+#include "p2psip/core/node.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "core/chord_topology.h"
+#include "core/link_table.h"
+#include "p2psip/wire/codec.h"
+#include "p2psip/wire/forwarding_view.h"
+#include "p2psip/wire/hashes.h"
+
+namespace p2psip::core {
+
+using wire::Destination;
+using wire::DestinationType;
+using wire::ErrorCode;
+using wire::MessageCode;
+
+namespace {
+
+// Room in front of a received message for the Via entries a forwarder appends in place.
+constexpr size_t kHeadroom = 64;
+
+void Put64(std::vector<uint8_t>& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+// overlay ‖ transaction_id ‖ MessageContents: the signature input before the signer's identity.
+std::vector<uint8_t> SignatureInput(uint32_t overlay, uint64_t txid,
+                                    std::span<const uint8_t> contents) {
+  std::vector<uint8_t> in;
+  in.reserve(12 + contents.size());
+  for (int i = 3; i >= 0; --i) in.push_back(static_cast<uint8_t>(overlay >> (8 * i)));
+  Put64(in, txid);
+  in.insert(in.end(), contents.begin(), contents.end());
+  return in;
+}
+
+uint16_t CodeAfterHeader(const wire::ForwardingView& v) {
+  const size_t at = v.header_size();
+  if (at + 2 > v.size()) return 0;
+  return static_cast<uint16_t>((v.data()[at] << 8) | v.data()[at + 1]);
+}
+
+// Whether the Via List (bytes) holds a node entry equal to `id`.
+bool ViaContains(std::span<const uint8_t> via, const NodeId& id) {
+  size_t i = 0;
+  while (i + 2 <= via.size()) {
+    if (via[i] & 0x80) {
+      i += 2;
+      continue;
+    }
+    const size_t len = via[i + 1];
+    if (via[i] == 1 && len == id.size() && i + 2 + len <= via.size() &&
+        std::memcmp(via.data() + i + 2, id.bytes().data(), len) == 0) {
+      return true;
+    }
+    i += 2 + len;
+  }
+  return false;
+}
+
+// An unknown forwarding option with `flag` set (this node knows no option types yet).
+bool HasCriticalOption(std::span<const uint8_t> options, uint8_t flag) {
+  size_t i = 0;
+  while (i + 4 <= options.size()) {
+    if (options[i + 1] & flag) return true;
+    i += 4 + ((options[i + 2] << 8) | options[i + 3]);
+  }
+  return false;
+}
+
+}  // namespace
+
+struct Node::Inbound {
+  LinkId link = kNoLink;
+  wire::Message message;
+  NodeId origin;  // verified signer
+  NodeId prev_hop;
+};
+
+Node::Node(NodeConfig config, Signer* signer, Random* random)
+    : config_(std::move(config)),
+      ring_id_(RingId::Of(config_.id)),
+      overlay_hash_(wire::OverlayHash(config_.overlay_name)),
+      signer_(signer),
+      random_(random),
+      links_(std::make_unique<LinkTable>()),
+      transactions_(TransactionTable::Options{.retransmit_ms = config_.reliability_timer_ms}) {
+  topology_ = std::make_unique<ChordTopology>(config_, static_cast<TopologyHost*>(this));
+}
+
+Node::~Node() = default;
+
+const LinkTable& Node::links() const { return *links_; }
+bool Node::joined() const { return topology_->joined(); }
+
+const ChordTable* Node::chord_table() const {
+  return &static_cast<const ChordTopology&>(*topology_).table();
+}
+
+size_t Node::MemoryBytes() const {
+  return sizeof(*this) + links_->MemoryBytes() + topology_->MemoryBytes() +
+         pending_.capacity() * (sizeof(uint64_t) + sizeof(PendingRequest) + 1) +
+         transactions_.size() * 256 + duplicates_.size() * 128;
+}
+
+NodeId Node::PeerOf(LinkId link) const {
+  const LinkTable::Link* l = links_->Find(link);
+  return l != nullptr ? l->peer : NodeId();
+}
+
+// --- Events ---
+
+void Node::Start(uint64_t now_ms, Outbox* out) { topology_->Start(now_ms, out); }
+
+void Node::OnLinkUp(LinkId link, const NodeId& peer, uint64_t now_ms, Outbox* out) {
+  links_->Add(link, peer);
+  topology_->OnLinkUp(link, peer, now_ms, out);
+}
+
+void Node::OnLinkDown(LinkId link, uint64_t now_ms, Outbox* out) {
+  auto peer = links_->Remove(link);
+  if (peer) topology_->OnLinkDown(link, *peer, now_ms, out);
+}
+
+void Node::OnTimer(uint64_t now_ms, Outbox* out) {
+  TransactionTable::Expired expired;
+  transactions_.Poll(now_ms, &expired);
+  for (const TransactionTable::Pending* p : expired.resend) {
+    ++counters_.retransmissions;
+    Route(p->message, kNoLink, now_ms, out);
+  }
+  for (TransactionTable::Pending& f : expired.failed) {
+    auto it = pending_.find(f.txid);
+    if (it == pending_.end()) continue;
+    const PendingRequest pr = it->second;
+    pending_.erase(it);
+    Complete(pr,
+             absl::DeadlineExceededError(
+                 absl::StrCat("no answer after ", f.transmissions, " transmissions")),
+             NodeId(), 0, 0, {}, now_ms, out);
+  }
+  duplicates_.Expire(now_ms);
+  if (topology_->NextDeadline() <= now_ms) topology_->OnTimer(now_ms, out);
+}
+
+uint64_t Node::NextDeadline() const {
+  return std::min(
+      {transactions_.NextDeadline(), duplicates_.NextDeadline(), topology_->NextDeadline()});
+}
+
+// --- Application requests ---
+
+uint64_t Node::Request(std::vector<Destination> destinations, uint16_t code, const wire::Body& body,
+                       uint64_t now_ms, Outbox* out) {
+  const uint64_t id = next_request_id_++;
+  Originate(std::move(destinations), code, body, {PendingRequest::Owner::kApplication, id}, now_ms,
+            out);
+  return id;
+}
+
+uint64_t Node::Ping(const Destination& destination, uint64_t now_ms, Outbox* out) {
+  return Request({destination}, static_cast<uint16_t>(MessageCode::kPingReq), wire::PingReq{},
+                 now_ms, out);
+}
+
+uint64_t Node::RouteQuery(const ResourceId& resource, uint64_t now_ms, Outbox* out) {
+  wire::RouteQueryReq req;
+  req.destination = Destination::Resource(resource);
+  return Request({Destination::Resource(resource)},
+                 static_cast<uint16_t>(MessageCode::kRouteQueryReq), req, now_ms, out);
+}
+
+void Node::Leave(uint64_t now_ms, Outbox* out) { topology_->Leave(now_ms, out); }
+
+// --- Message layer ---
+
+void Node::SendRequest(std::vector<Destination> destinations, uint16_t code, const wire::Body& body,
+                       uint64_t cookie, uint64_t now_ms, Outbox* out) {
+  ++counters_.maintenance_sent;
+  Originate(std::move(destinations), code, body, {PendingRequest::Owner::kTopology, cookie}, now_ms,
+            out);
+}
+
+void Node::Connect(const NodeId& peer, const wire::IpAddressPort& address, Outbox* out) {
+  if (!peer.empty() && links_->LinkTo(peer) != kNoLink) return;
+  out->connects.push_back({peer, address});
+}
+
+void Node::CloseLink(LinkId link, Outbox* out) { out->closes.push_back(link); }
+
+std::vector<uint8_t> Node::Encode(const wire::ForwardingHeader& header,
+                                  const wire::MessageContents& contents) {
+  wire::Message m;
+  m.header = header;
+  m.contents = contents;
+  auto contents_bytes = wire::EncodeToBytes(contents);
+  if (!contents_bytes.ok()) return {};
+  m.security.signature =
+      signer_->Sign(SignatureInput(overlay_hash_, header.transaction_id, *contents_bytes));
+  auto bytes = wire::EncodeMessage(m);
+  return bytes.ok() ? std::move(*bytes) : std::vector<uint8_t>{};
+}
+
+uint64_t Node::Originate(std::vector<Destination> destinations, uint16_t code,
+                         const wire::Body& body, PendingRequest pending, uint64_t now_ms,
+                         Outbox* out) {
+  auto contents = wire::MakeContents(code, body);
+  uint64_t txid = random_->Next64();
+  while (pending_.contains(txid)) txid = random_->Next64();
+  if (!contents.ok() || destinations.empty()) {
+    Complete(pending, absl::InvalidArgumentError("request does not encode"), NodeId(), 0, 0, {},
+             now_ms, out);
+    return txid;
+  }
+  wire::ForwardingHeader h;
+  h.overlay = overlay_hash_;
+  h.configuration_sequence = config_.configuration_sequence;
+  h.ttl = config_.initial_ttl;
+  h.transaction_id = txid;
+  h.destination_list = std::move(destinations);
+  std::vector<uint8_t> bytes = Encode(h, *contents);
+  pending_[txid] = pending;
+  transactions_.Begin(txid, pending.id, bytes, now_ms);
+  ++counters_.sent_requests;
+  Route(std::move(bytes), kNoLink, now_ms, out);
+  return txid;
+}
+
+void Node::Route(std::vector<uint8_t> message, LinkId arrived_on, uint64_t now_ms, Outbox* out) {
+  // Work on a copy with headroom in front so that Via entries are appended in place.
+  std::vector<uint8_t> buf(kHeadroom + message.size());
+  std::memcpy(buf.data() + kHeadroom, message.data(), message.size());
+  wire::ForwardingView v;
+  if (wire::ForwardingView::Parse(buf.data() + kHeadroom, message.size(), &v) !=
+      wire::ViewError::kOk) {
+    ++counters_.dropped_malformed;
+    return;
+  }
+  const std::span<const uint8_t> original(message);
+  if (v.overlay() != overlay_hash_) {
+    ++counters_.dropped_wrong_overlay;
+    if (wire::IsRequest(CodeAfterHeader(v))) {
+      AnswerErrorFromHeader(arrived_on, original, ErrorCode::kIncompatibleWithOverlay,
+                            "overlay hash differs", out);
+    }
+    return;
+  }
+  const bool request = wire::IsRequest(CodeAfterHeader(v));
+  if (v.ttl() > config_.initial_ttl) {
+    if (request) {
+      AnswerErrorFromHeader(arrived_on, original, ErrorCode::kTtlExceeded, "TTL above initial-ttl",
+                            out);
+    }
+    return;
+  }
+  for (int guard = 0; guard < 256; ++guard) {
+    const wire::DestinationRef& first = v.first_destination();
+    LinkId next = kNoLink;
+    bool local = false;
+    if (first.type == DestinationType::kNode) {
+      const NodeId target(first.id);
+      if (target == config_.id) {
+        if (v.destination_list_length() == first.wire_size) {
+          local = true;
+        } else if (!v.PopFirstDestination()) {
+          ++counters_.dropped_malformed;
+          return;
+        } else {
+          continue;  // re-evaluate the next entry (§6.1.2)
+        }
+      } else if (target.IsWildcard()) {
+        local = true;
+      } else if ((next = links_->LinkTo(target)) == kNoLink) {
+        const RingId ring = RingId::Of(target);
+        if (topology_->IsResponsible(ring) && arrived_on != kNoLink) {
+          // A Node-ID in my range that is not connected to me does not exist.
+          if (request) {
+            AnswerErrorFromHeader(arrived_on, original, ErrorCode::kNotFound, "no such node", out);
+          }
+          ++counters_.dropped_unroutable;
+          return;
+        }
+        auto hop = topology_->NextHop(ring);
+        if (hop) next = links_->LinkTo(*hop);
+      }
+    } else if (first.type == DestinationType::kResource) {
+      const RingId ring = RingId::FromBytes(first.id);
+      if (topology_->IsResponsible(ring)) {
+        if (v.destination_list_length() != first.wire_size) {
+          ++counters_.dropped_malformed;  // a Resource-ID must be the last entry
+          return;
+        }
+        local = true;
+      } else if (auto hop = topology_->NextHop(ring)) {
+        next = links_->LinkTo(*hop);
+      }
+    } else {
+      // Compressed and opaque ids: this node never issues them, so none can be valid here.
+      ++counters_.dropped_unroutable;
+      return;
+    }
+    if (local) {
+      DeliverLocally(arrived_on, {v.data(), v.size()}, now_ms, out);
+      return;
+    }
+    if (next == kNoLink) {
+      ++counters_.dropped_unroutable;
+      if (request && arrived_on != kNoLink) {
+        AnswerErrorFromHeader(arrived_on, original, ErrorCode::kNotFound, "no route", out);
+      }
+      return;
+    }
+    if (arrived_on != kNoLink) {
+      // Forwarding: TTL, loops, critical options, then append the previous hop (requests).
+      if (request && HasCriticalOption(v.options(), wire::kFlagForwardCritical)) {
+        AnswerErrorFromHeader(arrived_on, original, ErrorCode::kUnsupportedForwardingOption,
+                              "unknown forward-critical option", out);
+        return;
+      }
+      if (!v.DecrementTtl()) {
+        if (request) {
+          AnswerErrorFromHeader(arrived_on, original, ErrorCode::kTtlExceeded, "TTL is 0", out);
+        }
+        return;
+      }
+      if (request) {
+        if (ViaContains(v.via_list(), config_.id)) {
+          AnswerErrorFromHeader(arrived_on, original, ErrorCode::kLoopDetected,
+                                "request passed this node before", out);
+          return;
+        }
+        if (!v.AppendVia(PeerOf(arrived_on), static_cast<size_t>(v.data() - buf.data()))) {
+          ++counters_.dropped_unroutable;
+          return;
+        }
+      }
+      ++counters_.forwarded;
+    }
+    out->sends.push_back({next, std::vector<uint8_t>(v.data(), v.data() + v.size())});
+    return;
+  }
+  ++counters_.dropped_malformed;  // more destination entries than any real list
+}
+
+void Node::OnMessage(LinkId link, std::span<const uint8_t> bytes, uint64_t now_ms, Outbox* out) {
+  ++counters_.received;
+  if (links_->Find(link) == nullptr || bytes.size() > config_.max_message_size) {
+    ++counters_.dropped_malformed;
+    return;
+  }
+  Route(std::vector<uint8_t>(bytes.begin(), bytes.end()), link, now_ms, out);
+}
+
+void Node::DeliverLocally(LinkId link, std::span<const uint8_t> bytes, uint64_t now_ms,
+                          Outbox* out) {
+  Inbound in;
+  in.link = link;
+  wire::DecodeError err;
+  wire::MessageLayout layout;
+  if (!wire::DecodeMessage(bytes, &in.message, &err, {},
+                           {.max_message_size = config_.max_message_size}, &layout)) {
+    ++counters_.dropped_malformed;
+    return;
+  }
+  const auto input = SignatureInput(overlay_hash_, in.message.header.transaction_id,
+                                    bytes.subspan(layout.contents_offset, layout.contents_size));
+  auto signer =
+      signer_->Verify(input, in.message.security.signature, in.message.security.certificates);
+  if (!signer) {
+    ++counters_.dropped_malformed;  // §6.3.4: drop silently
+    return;
+  }
+  in.origin = *signer;
+  in.prev_hop = link == kNoLink ? config_.id : PeerOf(link);
+  if (wire::IsRequest(in.message.contents.message_code)) {
+    HandleRequest(in, now_ms, out);
+  } else {
+    HandleAnswer(in, now_ms, out);
+  }
+}
+
+void Node::HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out) {
+  ++counters_.delivered_requests;
+  const wire::Message& m = in.message;
+  const uint64_t txid = m.header.transaction_id;
+  if (const std::vector<uint8_t>* cached = duplicates_.Lookup(txid, now_ms)) {
+    ++counters_.duplicate_requests;
+    auto contents = wire::DecodeAs<wire::MessageContents>(*cached);
+    if (contents.ok()) Answer(in, *contents, out);
+    return;
+  }
+  const uint16_t seq = m.header.configuration_sequence;
+  if (seq != config_.configuration_sequence &&
+      !(seq == 0xFFFF &&
+        m.contents.message_code == static_cast<uint16_t>(MessageCode::kConfigUpdateReq))) {
+    const bool older = static_cast<int16_t>(seq - config_.configuration_sequence) < 0;
+    AnswerError(in, older ? ErrorCode::kConfigTooOld : ErrorCode::kConfigTooNew,
+                "configuration sequence differs", out);
+    return;
+  }
+  for (const wire::MessageExtension& ext : m.contents.extensions) {
+    if (ext.critical) {
+      AnswerError(in, ErrorCode::kUnknownExtension, absl::StrCat("extension ", ext.type), out);
+      return;
+    }
+  }
+  for (const wire::ForwardingOption& opt : m.header.options) {
+    if (opt.flags & wire::kFlagDestinationCritical) {
+      AnswerError(in, ErrorCode::kUnsupportedForwardingOption, absl::StrCat("option ", opt.type),
+                  out);
+      return;
+    }
+  }
+  wire::Body body;
+  wire::DecodeError err;
+  if (!wire::DecodeBody(m.contents.message_code, m.contents.body, &body, &err)) {
+    AnswerError(in, ErrorCode::kInvalidMessage, err.ToString(), out);
+    return;
+  }
+  wire::Body answer;
+  absl::Status status;
+  const auto code = static_cast<MessageCode>(m.contents.message_code);
+  switch (code) {
+    case MessageCode::kPingReq:
+      answer = wire::PingAns{random_->Next64(), now_ms};
+      break;
+    case MessageCode::kProbeReq:
+    case MessageCode::kAttachReq:
+    case MessageCode::kJoinReq:
+    case MessageCode::kLeaveReq:
+    case MessageCode::kUpdateReq:
+    case MessageCode::kRouteQueryReq:
+      status = topology_->HandleRequest(
+          {m.contents.message_code, in.origin, in.link, &body, now_ms}, &answer, out);
+      break;
+    default:
+      AnswerError(
+          in, ErrorCode::kForbidden,
+          absl::StrCat(wire::MethodName(m.contents.message_code), " is not served by this node"),
+          out);
+      return;
+  }
+  if (!status.ok()) {
+    // The topology encodes the RELOAD error code in the status payload "reload-error".
+    auto payload = status.GetPayload("reload-error");
+    const auto ec = payload ? static_cast<ErrorCode>(std::stoi(std::string(*payload)))
+                            : ErrorCode::kInvalidMessage;
+    AnswerError(in, ec, std::string(status.message()), out);
+    return;
+  }
+  auto contents = wire::MakeContents(static_cast<uint16_t>(m.contents.message_code + 1), answer);
+  if (!contents.ok()) return;
+  auto bytes = wire::EncodeToBytes(*contents);
+  if (bytes.ok()) duplicates_.Insert(txid, std::move(*bytes), now_ms);
+  Answer(in, *contents, out);
+}
+
+void Node::Answer(const Inbound& in, const wire::MessageContents& contents, Outbox* out) {
+  const wire::ForwardingHeader& req = in.message.header;
+  wire::ForwardingHeader h;
+  h.overlay = overlay_hash_;
+  h.configuration_sequence = config_.configuration_sequence;
+  h.ttl = config_.initial_ttl;
+  h.transaction_id = req.transaction_id;
+  // Symmetric recursive routing: the previous hop, then the Via List reversed (§6.2.2).
+  if (in.link != kNoLink) h.destination_list.push_back(Destination::Node(in.prev_hop));
+  for (auto it = req.via_list.rbegin(); it != req.via_list.rend(); ++it) {
+    h.destination_list.push_back(*it);
+  }
+  if (h.destination_list.empty()) h.destination_list.push_back(Destination::Node(in.origin));
+  for (const wire::ForwardingOption& opt : req.options) {
+    if (opt.flags & wire::kFlagResponseCopy) h.options.push_back({opt.type, 0, opt.value});
+  }
+  std::vector<uint8_t> bytes = Encode(h, contents);
+  if (bytes.empty()) return;
+  if (req.max_response_length != 0 && bytes.size() > req.max_response_length &&
+      contents.message_code != static_cast<uint16_t>(MessageCode::kError)) {
+    AnswerError(in, ErrorCode::kResponseTooLarge, "answer exceeds max_response_length", out);
+    return;
+  }
+  Route(std::move(bytes), kNoLink, 0, out);
+}
+
+void Node::AnswerError(const Inbound& in, ErrorCode code, std::string_view why, Outbox* out) {
+  ++counters_.error_answers_sent;
+  Answer(in, wire::MakeErrorContents(wire::ErrorResponse::WithText(code, why)), out);
+}
+
+void Node::AnswerErrorFromHeader(LinkId link, std::span<const uint8_t> bytes, ErrorCode code,
+                                 std::string_view why, Outbox* out) {
+  if (link == kNoLink) return;
+  Inbound in;
+  in.link = link;
+  in.prev_hop = PeerOf(link);
+  wire::DecodeError err;
+  wire::ByteReader r(bytes, &err);
+  if (!wire::Decode(r, &in.message.header)) {
+    ++counters_.dropped_malformed;
+    return;
+  }
+  in.origin = in.prev_hop;
+  AnswerError(in, code, why, out);
+}
+
+void Node::HandleAnswer(const Inbound& in, uint64_t now_ms, Outbox* out) {
+  const uint64_t txid = in.message.header.transaction_id;
+  auto it = pending_.find(txid);
+  if (it == pending_.end() || !transactions_.Complete(txid)) {
+    ++counters_.dropped_late_answer;
+    return;
+  }
+  ++counters_.delivered_answers;
+  const PendingRequest pending = it->second;
+  pending_.erase(it);
+  const int hops = config_.initial_ttl - in.message.header.ttl;
+  const wire::MessageContents& c = in.message.contents;
+  absl::Status status;
+  if (c.message_code == static_cast<uint16_t>(MessageCode::kError)) {
+    auto e = wire::DecodeAs<wire::ErrorResponse>(c.body);
+    const uint16_t ec = e.ok() ? e->error_code : 0;
+    const char* name = wire::ErrorCodeName(ec);
+    status = absl::AbortedError(
+        absl::StrCat(name != nullptr ? name : "error", ": ",
+                     e.ok() ? std::string(e->error_info.begin(), e->error_info.end()) : ""));
+    status.SetPayload("reload-error", absl::Cord(std::to_string(ec)));
+  }
+  Complete(pending, status, in.origin, hops, c.message_code, c.body, now_ms, out);
+}
+
+void Node::Complete(const PendingRequest& pending, absl::Status status, const NodeId& responder,
+                    int hops, uint16_t answer_code, std::vector<uint8_t> body, uint64_t now_ms,
+                    Outbox* out) {
+  if (pending.owner == PendingRequest::Owner::kApplication) {
+    out->results.push_back({pending.id, std::move(status), responder, hops, std::move(body)});
+    return;
+  }
+  // The topology gets the answer decoded; one that does not decode is a failed request.
+  wire::Body decoded;
+  if (status.ok()) {
+    wire::DecodeError err;
+    if (!wire::DecodeBody(answer_code, body, &decoded, &err)) {
+      ++counters_.dropped_malformed;
+      status = absl::DataLossError(absl::StrCat("answer body: ", err.ToString()));
+    }
+  }
+  topology_->OnAnswer({pending.id, status, responder, status.ok() ? &decoded : nullptr, now_ms},
+                      out);
+}
+
+}  // namespace p2psip::core

@@ -1,0 +1,538 @@
+#include "sim/simulator.h"
+
+#include <unistd.h>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <set>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/link_table.h"
+#include "p2psip/core/node.h"
+
+namespace p2psip::sim {
+namespace {
+
+using core::LinkId;
+using core::RingId;
+
+constexpr uint64_t kNever = UINT64_MAX;
+
+size_t RssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t pages_total = 0, pages_rss = 0;
+  statm >> pages_total >> pages_rss;
+  return pages_rss * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+wire::IpAddressPort AddressOf(uint32_t index) {
+  // 2001:db8::/96 (documentation prefix) + the node index: never a real address.
+  wire::IpAddressPort a;
+  a.type = wire::IpAddressPort::kIpv6;
+  a.address = {0x20, 0x01, 0x0d, 0xb8};
+  for (int i = 0; i < 4; ++i) a.address[12 + i] = static_cast<uint8_t>(index >> (24 - 8 * i));
+  a.port = 6084;
+  return a;
+}
+
+int64_t IndexOf(const wire::IpAddressPort& a) {
+  if (a.type != wire::IpAddressPort::kIpv6 || a.address[0] != 0x20 || a.address[1] != 0x01) {
+    return -1;
+  }
+  uint32_t i = 0;
+  for (int k = 0; k < 4; ++k) i = (i << 8) | a.address[12 + k];
+  return i;
+}
+
+struct LinkEnd {
+  uint32_t peer;
+  LinkId remote;
+};
+
+struct SimNode {
+  std::unique_ptr<core::SimulationSigner> signer;
+  std::unique_ptr<core::SplitMix64> rng;
+  std::unique_ptr<core::Node> node;
+  absl::flat_hash_map<LinkId, LinkEnd> links;
+  LinkId next_link = 1;
+  bool alive = false;
+  bool in_ring = false;
+  uint64_t timer_at = kNever;
+  uint64_t maintenance_seen = 0;
+};
+
+enum class Ev : uint8_t { kDeliver, kLinkUp, kLinkDown, kTimer, kStart, kKill, kLookup };
+
+struct Event {
+  uint64_t t;
+  uint64_t seq;
+  Ev kind;
+  uint32_t node;
+  uint32_t link;
+  uint32_t aux;
+  std::vector<uint8_t> bytes;
+};
+
+struct Later {
+  bool operator()(const Event& a, const Event& b) const {
+    return a.t != b.t ? a.t > b.t : a.seq > b.seq;
+  }
+};
+
+struct LookupRecord {
+  RingId key;
+  uint64_t issued_ms;
+  int window;  // -1: not in a measured window
+};
+
+class Simulation {
+ public:
+  explicit Simulation(const SimConfig& c) : cfg_(c), rng_(c.seed) {}
+  SimResult Run();
+
+ private:
+  uint32_t AddNode(bool first);
+  void Push(uint64_t t, Ev kind, uint32_t node, uint32_t link = 0, uint32_t aux = 0,
+            std::vector<uint8_t> bytes = {}) {
+    heap_.push_back({t, seq_++, kind, node, link, aux, std::move(bytes)});
+    std::push_heap(heap_.begin(), heap_.end(), Later{});
+  }
+  uint64_t Latency() {
+    return cfg_.latency_ms + (cfg_.latency_jitter_ms ? rng_.Uniform(cfg_.latency_jitter_ms) : 0);
+  }
+  void RunUntil(uint64_t t_end, const std::function<bool()>& stop = nullptr);
+  void Dispatch(Event& e);
+  void Drain(uint32_t i);
+  void Reschedule(uint32_t i);
+  void Kill(uint32_t i);
+  void ScheduleLookups(int count, uint64_t from, uint64_t to, bool windowed);
+  std::optional<RingId> Responsible(RingId key) const;
+  void Progress(const char* phase);
+  std::vector<uint32_t> LiveRing() const;
+
+  SimConfig cfg_;
+  core::SplitMix64 rng_;
+  std::vector<SimNode> nodes_;
+  std::vector<Event> heap_;
+  uint64_t seq_ = 0;
+  uint64_t now_ = 0;
+  std::set<RingId> ring_;
+  core::Outbox out_;
+  absl::flat_hash_map<uint64_t, LookupRecord> lookups_;  // (node << 32 | request id)
+  uint64_t window_start_ = 0;
+  std::vector<int> window_total_, window_ok_;
+  int lookups_done_ = 0, lookups_ok_ = 0, lookups_measured_ = 0, lookups_measured_ok_ = 0;
+  std::vector<int> hops_;
+  uint64_t maintenance_ = 0;
+  uint64_t delivered_ = 0;
+  uint64_t trace_ = 0xCBF29CE484222325ull;
+  uint32_t joined_count_ = 0;
+  std::chrono::steady_clock::time_point wall_start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_progress_ = wall_start_;
+  uint64_t events_ = 0;
+};
+
+uint32_t Simulation::AddNode(bool first) {
+  const uint32_t i = static_cast<uint32_t>(nodes_.size());
+  nodes_.emplace_back();
+  SimNode& n = nodes_.back();
+  uint8_t id[16];
+  for (int k = 0; k < 2; ++k) {
+    const uint64_t r = rng_.Next64();
+    for (int b = 0; b < 8; ++b) id[8 * k + b] = static_cast<uint8_t>(r >> (56 - 8 * b));
+  }
+  core::NodeConfig nc;
+  nc.id = NodeId(std::span<const uint8_t>(id, 16));
+  nc.address = AddressOf(i);
+  nc.first_node = first;
+  // Bootstrap through a few live ring members (the configuration's bootstrap list).
+  for (int k = 0; k < 3 && !ring_.empty(); ++k) {
+    const auto live = nodes_.size() > 1 ? rng_.Uniform(nodes_.size() - 1) : 0;
+    if (nodes_[live].alive && nodes_[live].in_ring) nc.bootstrap.push_back(AddressOf(live));
+  }
+  if (nc.bootstrap.empty() && !first) {
+    for (uint32_t k = 0; k < i; ++k) {
+      if (nodes_[k].alive && nodes_[k].in_ring) {
+        nc.bootstrap.push_back(AddressOf(k));
+        break;
+      }
+    }
+  }
+  nc.update_interval_ms = cfg_.update_interval_ms;
+  nc.finger_refresh_ms = cfg_.finger_refresh_ms;
+  nc.chord.neighbors = static_cast<size_t>(cfg_.successors);
+  nc.chord.fingers = cfg_.fingers;
+  n.signer = std::make_unique<core::SimulationSigner>(nc.id);
+  n.rng = std::make_unique<core::SplitMix64>(rng_.Next64());
+  n.node = std::make_unique<core::Node>(nc, n.signer.get(), n.rng.get());
+  n.alive = true;
+  return i;
+}
+
+std::optional<RingId> Simulation::Responsible(RingId key) const {
+  if (ring_.empty()) return std::nullopt;
+  auto it = ring_.lower_bound(key);
+  return it == ring_.end() ? *ring_.begin() : *it;
+}
+
+void Simulation::Reschedule(uint32_t i) {
+  SimNode& n = nodes_[i];
+  if (!n.alive) return;
+  const uint64_t d = std::max(n.node->NextDeadline(), now_);
+  if (d == core::kNoDeadline) return;
+  if (n.timer_at == kNever || d < n.timer_at || n.timer_at < now_) {
+    n.timer_at = d;
+    Push(d, Ev::kTimer, i);
+  }
+}
+
+void Simulation::Drain(uint32_t i) {
+  SimNode& n = nodes_[i];
+  for (auto& s : out_.sends) {
+    auto it = n.links.find(s.link);
+    if (it == n.links.end()) continue;
+    if (cfg_.loss > 0 && static_cast<double>(rng_.Uniform(1u << 30)) / (1u << 30) < cfg_.loss) {
+      continue;
+    }
+    Push(now_ + Latency(), Ev::kDeliver, it->second.peer, it->second.remote, 0,
+         std::move(s.message));
+  }
+  for (const auto& c : out_.connects) {
+    const int64_t t = IndexOf(c.address);
+    if (t < 0 || static_cast<uint64_t>(t) >= nodes_.size() || t == i || !nodes_[t].alive) {
+      continue;
+    }
+    bool exists = false;
+    for (const auto& [l, end] : n.links) exists |= end.peer == static_cast<uint32_t>(t);
+    if (exists) continue;
+    const LinkId li = n.next_link++;
+    const LinkId lt = nodes_[t].next_link++;
+    n.links[li] = {static_cast<uint32_t>(t), lt};
+    nodes_[t].links[lt] = {i, li};
+    const uint64_t up = now_ + 2 * Latency();  // a handshake round trip
+    Push(up, Ev::kLinkUp, i, li, static_cast<uint32_t>(t));
+    Push(up, Ev::kLinkUp, static_cast<uint32_t>(t), lt, i);
+  }
+  for (LinkId l : out_.closes) {
+    auto it = n.links.find(l);
+    if (it == n.links.end()) continue;
+    const LinkEnd end = it->second;
+    n.links.erase(it);
+    Push(now_ + Latency(), Ev::kLinkDown, end.peer, end.remote);
+    Push(now_, Ev::kLinkDown, i, l);
+  }
+  for (auto& r : out_.results) {
+    auto it = lookups_.find((uint64_t{i} << 32) | r.request_id);
+    if (it == lookups_.end()) continue;
+    const LookupRecord rec = it->second;
+    lookups_.erase(it);
+    const auto truth = Responsible(rec.key);
+    const bool ok = r.status.ok() && truth && RingId::Of(r.responder) == *truth;
+    ++lookups_done_;
+    lookups_ok_ += ok;
+    if (ok) hops_.push_back(r.hops);
+    if (rec.window >= 0) {
+      ++window_total_[rec.window];
+      window_ok_[rec.window] += ok;
+      if (rec.window >= static_cast<int>(cfg_.measure_after_intervals) || cfg_.kill_fraction == 0) {
+        ++lookups_measured_;
+        lookups_measured_ok_ += ok;
+      }
+    }
+  }
+  out_.clear();
+  const uint64_t m = n.node->counters().maintenance_sent;
+  maintenance_ += m - n.maintenance_seen;
+  n.maintenance_seen = m;
+  if (!n.in_ring && n.node->joined() && !n.node->config().client) {
+    n.in_ring = true;
+    ring_.insert(n.node->ring_id());
+    ++joined_count_;
+  }
+  Reschedule(i);
+}
+
+void Simulation::Kill(uint32_t i) {
+  SimNode& n = nodes_[i];
+  if (!n.alive) return;
+  n.alive = false;
+  if (n.in_ring) ring_.erase(n.node->ring_id());
+  n.in_ring = false;
+  for (const auto& [l, end] : n.links) {
+    Push(now_ + cfg_.failure_detect_ms, Ev::kLinkDown, end.peer, end.remote);
+  }
+  n.links.clear();
+  n.node.reset();
+  n.signer.reset();
+  n.rng.reset();
+}
+
+void Simulation::Dispatch(Event& e) {
+  SimNode& n = nodes_[e.node];
+  if (!n.alive && e.kind != Ev::kStart) return;
+  switch (e.kind) {
+    case Ev::kDeliver: {
+      for (uint8_t b : e.bytes) trace_ = (trace_ ^ b) * 0x100000001B3ull;
+      trace_ = (trace_ ^ e.node) * 0x100000001B3ull;
+      ++delivered_;
+      n.node->OnMessage(e.link, e.bytes, now_, &out_);
+      break;
+    }
+    case Ev::kLinkUp:
+      if (!n.links.contains(e.link) || !nodes_[e.aux].alive) return;
+      n.node->OnLinkUp(e.link, nodes_[e.aux].node->id(), now_, &out_);
+      break;
+    case Ev::kLinkDown:
+      n.links.erase(e.link);
+      n.node->OnLinkDown(e.link, now_, &out_);
+      break;
+    case Ev::kTimer:
+      if (e.t != n.timer_at) return;  // superseded
+      n.timer_at = kNever;
+      n.node->OnTimer(now_, &out_);
+      break;
+    case Ev::kStart:
+      n.node->Start(now_, &out_);
+      break;
+    case Ev::kKill:
+      Kill(e.node);
+      return;
+    case Ev::kLookup: {
+      if (!n.in_ring) return;
+      RingId key = RingId::FromParts(rng_.Next64(), rng_.Next64());
+      const uint64_t id = n.node->RouteQuery(key.ToResourceId(), now_, &out_);
+      const int window =
+          e.aux == 0 ? -1 : static_cast<int>((now_ - window_start_) / cfg_.update_interval_ms);
+      if (window >= static_cast<int>(window_total_.size())) {
+        window_total_.resize(window + 1);
+        window_ok_.resize(window + 1);
+      }
+      lookups_[(uint64_t{e.node} << 32) | id] = {key, now_, window};
+      break;
+    }
+  }
+  Drain(e.node);
+}
+
+void Simulation::Progress(const char* phase) {
+  if (cfg_.progress_every_s <= 0) return;
+  const auto t = std::chrono::steady_clock::now();
+  if (std::chrono::duration<double>(t - last_progress_).count() < cfg_.progress_every_s) return;
+  last_progress_ = t;
+  std::fprintf(stderr, "sim: %s: virtual %.0f s, ring %zu/%d nodes, %llu messages, %.0f s wall\n",
+               phase, now_ / 1000.0, ring_.size(), cfg_.nodes,
+               static_cast<unsigned long long>(delivered_),
+               std::chrono::duration<double>(t - wall_start_).count());
+}
+
+void Simulation::RunUntil(uint64_t t_end, const std::function<bool()>& stop) {
+  while (!heap_.empty() && heap_.front().t <= t_end) {
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
+    Event e = std::move(heap_.back());
+    heap_.pop_back();
+    now_ = e.t;
+    Dispatch(e);
+    if ((++events_ & 0xFFFF) == 0) Progress("running");
+    if (stop && stop()) return;
+  }
+  now_ = std::max(now_, t_end == kNever ? now_ : t_end);
+}
+
+std::vector<uint32_t> Simulation::LiveRing() const {
+  std::vector<uint32_t> out;
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].alive && nodes_[i].in_ring) out.push_back(i);
+  }
+  return out;
+}
+
+void Simulation::ScheduleLookups(int count, uint64_t from, uint64_t to, bool windowed) {
+  const std::vector<uint32_t> live = LiveRing();
+  if (live.empty()) return;
+  for (int k = 0; k < count; ++k) {
+    const uint64_t t = from + (to > from ? (to - from) * k / count : 0);
+    Push(t, Ev::kLookup, live[rng_.Uniform(live.size())], 0, windowed ? 1 : 0);
+  }
+}
+
+SimResult Simulation::Run() {
+  const size_t rss0 = RssBytes();
+  const uint64_t interval = cfg_.update_interval_ms;
+  // Joins, one at a time: each node starts once the previous one is in the ring.
+  Push(0, Ev::kStart, AddNode(true));
+  RunUntil(0);
+  for (int i = 1; i < cfg_.nodes; ++i) {
+    const uint32_t before = joined_count_;
+    const uint32_t idx = AddNode(false);
+    Push(now_, Ev::kStart, idx);
+    const uint64_t give_up = now_ + 120000;
+    RunUntil(give_up, [&] { return joined_count_ > before; });
+    Progress("joining");
+  }
+  // Settle.
+  const uint64_t settle_from = now_;
+  const uint64_t maint_from = maintenance_;
+  RunUntil(now_ + static_cast<uint64_t>(cfg_.settle_intervals * interval));
+  const double settle_s = (now_ - settle_from) / 1000.0;
+  const double maintenance_rate =
+      settle_s > 0 ? (maintenance_ - maint_from) / (settle_s * std::max<size_t>(1, ring_.size()))
+                   : 0;
+  size_t core_bytes = 0;
+  for (const SimNode& n : nodes_) {
+    if (n.alive) core_bytes += n.node->MemoryBytes();
+  }
+  const size_t live_after_join = LiveRing().size();
+  const size_t rss1 = RssBytes();
+
+  // Scenario.
+  uint64_t end = now_;
+  window_start_ = now_;
+  if (cfg_.kill_fraction > 0) {
+    std::vector<uint32_t> live = LiveRing();
+    for (size_t k = live.size(); k > 1; --k) std::swap(live[k - 1], live[rng_.Uniform(k)]);
+    const size_t kills = static_cast<size_t>(cfg_.kill_fraction * live.size());
+    for (size_t k = 0; k < kills; ++k) Push(now_, Ev::kKill, live[k]);
+    const uint64_t span = static_cast<uint64_t>((cfg_.measure_after_intervals + 1) * interval);
+    RunUntil(now_);
+    ScheduleLookups(cfg_.lookups, now_ + 1, now_ + span, true);
+    end = now_ + span;
+  } else if (cfg_.churn_median_session_s > 0 && cfg_.duration_s > 0) {
+    const double mean_s = cfg_.churn_median_session_s / std::log(2.0);
+    const uint64_t duration = static_cast<uint64_t>(cfg_.duration_s * 1000);
+    auto exp_ms = [&](double mean) {
+      const double u = (rng_.Uniform(1u << 30) + 1.0) / ((1u << 30) + 1.0);
+      return static_cast<uint64_t>(-std::log(u) * mean * 1000);
+    };
+    for (uint32_t i : LiveRing()) Push(now_ + exp_ms(mean_s), Ev::kKill, i);
+    // Arrivals at rate N / mean session keep the population steady.
+    const double gap_s = mean_s / cfg_.nodes;
+    ScheduleLookups(cfg_.lookups, now_ + 1, now_ + duration, true);
+    uint64_t t = now_;
+    const uint64_t stop = now_ + duration;
+    while (true) {
+      t += exp_ms(gap_s);
+      if (t >= stop) break;
+      RunUntil(t);
+      const uint32_t idx = AddNode(false);
+      Push(t, Ev::kStart, idx);
+      Push(t + exp_ms(mean_s), Ev::kKill, idx);
+      Progress("churn");
+    }
+    end = stop;
+  } else {
+    ScheduleLookups(cfg_.lookups, now_ + 1, now_ + std::max<uint64_t>(1000, cfg_.lookups), true);
+    end = now_ + std::max<uint64_t>(1000, cfg_.lookups);
+  }
+  // Let the last lookups finish (5 transmissions of 3 s).
+  RunUntil(end + 20000);
+
+  SimResult r;
+  r.nodes = cfg_.nodes;
+  r.live_nodes = static_cast<int>(LiveRing().size());
+  r.lookups = lookups_done_ + static_cast<int>(lookups_.size());
+  r.lookups_ok = lookups_ok_;
+  r.success_rate =
+      lookups_measured_ ? static_cast<double>(lookups_measured_ok_) / (lookups_measured_ + 0.0) : 0;
+  std::sort(hops_.begin(), hops_.end());
+  if (!hops_.empty()) {
+    double sum = 0;
+    for (int h : hops_) sum += h;
+    r.mean_hops = sum / hops_.size();
+    r.p50_hops = hops_[hops_.size() / 2];
+    r.p99_hops = hops_[std::min(hops_.size() - 1, hops_.size() * 99 / 100)];
+    r.hop_histogram.assign(hops_.back() + 1, 0);
+    for (int h : hops_) ++r.hop_histogram[h];
+  }
+  r.half_log2_n = 0.5 * std::log2(std::max(1, r.live_nodes));
+  for (uint32_t i : LiveRing()) {
+    const core::ChordTable* t = nodes_[i].node->chord_table();
+    const RingId self = nodes_[i].node->ring_id();
+    auto it = ring_.find(self);
+    auto next = std::next(it) == ring_.end() ? ring_.begin() : std::next(it);
+    auto prev = it == ring_.begin() ? std::prev(ring_.end()) : std::prev(it);
+    const bool alone = ring_.size() == 1;
+    const bool ok = alone || (t->successor() == *next && t->predecessor() == *prev);
+    r.ring_errors += !ok;
+  }
+  r.ring_correct = r.ring_errors == 0;
+  r.maintenance_msgs_per_node_per_s = maintenance_rate;
+  r.memory_per_node_bytes = live_after_join ? core_bytes / live_after_join : 0;
+  r.rss_per_node_bytes = live_after_join && rss1 > rss0 ? (rss1 - rss0) / live_after_join : 0;
+  r.virtual_seconds = now_ / 1000.0;
+  r.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
+  r.messages_delivered = delivered_;
+  r.trace_hash = trace_;
+  for (size_t w = 0; w < window_total_.size(); ++w) {
+    r.success_by_interval.push_back(
+        window_total_[w] ? static_cast<double>(window_ok_[w]) / window_total_[w] : 0);
+  }
+  return r;
+}
+
+}  // namespace
+
+std::string SimResult::ToJson() const {
+  std::string hist, windows;
+  for (size_t i = 0; i < hop_histogram.size(); ++i) {
+    absl::StrAppend(&hist, i ? "," : "", hop_histogram[i]);
+  }
+  for (size_t i = 0; i < success_by_interval.size(); ++i) {
+    absl::StrAppend(&windows, i ? "," : "", absl::StrFormat("%.4f", success_by_interval[i]));
+  }
+  return absl::StrFormat(
+      "{\"nodes\":%d,\"live_nodes\":%d,\"lookups\":%d,\"lookups_ok\":%d,\"success_rate\":%.6f,"
+      "\"mean_hops\":%.4f,\"p50_hops\":%.0f,\"p99_hops\":%.0f,\"half_log2_n\":%.4f,"
+      "\"hop_histogram\":[%s],\"ring_correct\":%s,\"ring_errors\":%d,"
+      "\"maintenance_msgs_per_node_per_s\":%.6f,\"memory_per_node_bytes\":%u,"
+      "\"rss_per_node_bytes\":%u,\"virtual_seconds\":%.1f,\"wall_seconds\":%.2f,"
+      "\"messages_delivered\":%u,\"trace_hash\":\"%016x\",\"success_by_interval\":[%s]}",
+      nodes, live_nodes, lookups, lookups_ok, success_rate, mean_hops, p50_hops, p99_hops,
+      half_log2_n, hist, ring_correct ? "true" : "false", ring_errors,
+      maintenance_msgs_per_node_per_s, memory_per_node_bytes, rss_per_node_bytes, virtual_seconds,
+      wall_seconds, messages_delivered, trace_hash, windows);
+}
+
+std::string SimResult::ToText() const {
+  return absl::StrFormat(
+      "nodes %d (live %d), lookups %d, success %.2f%%\n"
+      "hops: mean %.3f (½·log2 N = %.3f), p50 %.0f, p99 %.0f\n"
+      "ring correct: %s (%d nodes with a wrong successor or predecessor)\n"
+      "maintenance: %.4f messages per node per second\n"
+      "memory: %u bytes per node (core state), %u bytes per node (process RSS)\n"
+      "%.0f virtual seconds, %u messages, %.2f s wall, trace %016x\n",
+      nodes, live_nodes, lookups, 100 * success_rate, mean_hops, half_log2_n, p50_hops, p99_hops,
+      ring_correct ? "yes" : "no", ring_errors, maintenance_msgs_per_node_per_s,
+      memory_per_node_bytes, rss_per_node_bytes, virtual_seconds, messages_delivered, wall_seconds,
+      trace_hash);
+}
+
+absl::StatusOr<SimResult> RunSimulation(const SimConfig& config) {
+  if (config.nodes < 1) return absl::InvalidArgumentError("--nodes must be at least 1");
+  if (config.lookups < 0) return absl::InvalidArgumentError("--lookups must not be negative");
+  if (config.kill_fraction < 0 || config.kill_fraction >= 1) {
+    return absl::InvalidArgumentError("--kill-fraction must be in [0, 1)");
+  }
+  if (config.loss < 0 || config.loss >= 1) {
+    return absl::InvalidArgumentError("--loss must be in [0, 1)");
+  }
+  if ((config.churn_median_session_s > 0) != (config.duration_s > 0)) {
+    return absl::InvalidArgumentError("--churn-median-session and --duration go together");
+  }
+  if (config.successors < 3) return absl::InvalidArgumentError("--successors must be >= 3");
+  if (config.fingers < 1 || config.fingers > 128) {
+    return absl::InvalidArgumentError("--fingers must be in 1..128");
+  }
+  if (config.update_interval_ms == 0) {
+    return absl::InvalidArgumentError("--update-interval must be positive");
+  }
+  Simulation sim(config);
+  return sim.Run();
+}
+
+}  // namespace p2psip::sim

@@ -51,7 +51,7 @@ size_t ChordTopology::MemoryBytes() const {
          ops_.capacity() * (sizeof(uint64_t) + sizeof(Op) + 1) +
          update_on_link_.capacity() * (sizeof(RingId) + 1) +
          awaiting_link_.capacity() * (sizeof(RingId) + sizeof(uint64_t) + 1) +
-         attaching_.capacity() * (sizeof(RingId) + 1) +
+         attaching_.capacity() * (sizeof(RingId) + sizeof(bool) + 1) +
          ring_links_.capacity() * (sizeof(RingId) + 1);
 }
 
@@ -133,7 +133,7 @@ uint64_t ChordTopology::Send(std::vector<Destination> dests, MessageCode code,
 
 void ChordTopology::AttachTo(RingId target, const NodeId* via, OpKind kind, bool exact_node,
                              uint64_t now_ms, Outbox* out) {
-  if (!attaching_.insert(target).second) return;
+  if (!attaching_.emplace(target, kind == OpKind::kAttachNeighbor).second) return;
   wire::AttachReqAns req;
   req.ufrag = RandomHex(host_->random(), 4);
   req.password = RandomHex(host_->random(), 12);
@@ -269,28 +269,37 @@ void ChordTopology::UpdateNeighbors(uint64_t now_ms, Outbox* out) {
   for (RingId r : to) SendUpdate(r.ToNodeId(), wire::kChordUpdateNeighbors, now_ms, out);
 }
 
-bool ChordTopology::WouldBeNeighbor(RingId peer) const {
-  if (peer == self_ || table_.IsNeighbor(peer)) return false;
-  const size_t n = table_.options().neighbors;
-  const auto& preds = table_.predecessors();
-  const auto& succs = table_.successors();
-  if (preds.size() < n || Distance(peer, self_) < Distance(preds.back(), self_)) return true;
-  return succs.size() < n || Distance(self_, peer) < Distance(self_, succs.back());
-}
-
-bool ChordTopology::Consider(RingId peer, const NodeId* told_by, uint64_t now_ms, Outbox* out) {
-  if (peer == self_) return false;
-  if (host_->links().Connected(peer) && ring_links_.contains(peer)) {
-    table_.OfferFinger(peer);
-    return table_.AddNeighbor(peer);
+bool ChordTopology::ConsiderAll(std::span<const NodeId> candidates, const NodeId* told_by,
+                                uint64_t now_ms, Outbox* out) {
+  bool changed = false;
+  ChordTable prospective(self_, {table_.options().neighbors, 1});
+  for (RingId p : table_.predecessors()) prospective.AddNeighbor(p);
+  for (RingId p : table_.successors()) prospective.AddNeighbor(p);
+  for (const auto& [target, neighbor] : attaching_) {
+    if (neighbor) prospective.AddNeighbor(target);
   }
-  if (WouldBeNeighbor(peer) && !attaching_.contains(peer) && !awaiting_link_.contains(peer)) {
-    AttachTo(peer, told_by, OpKind::kAttachNeighbor, true, now_ms, out);
+  for (const NodeId& id : candidates) {
+    const RingId c = RingId::Of(id);
+    if (c == self_) continue;
+    if (host_->links().Connected(c) && ring_links_.contains(c)) {
+      table_.OfferFinger(c);
+      changed |= table_.AddNeighbor(c);
+    }
+    prospective.AddNeighbor(c);
+  }
+  auto attach = [&](RingId c) {
+    if ((host_->links().Connected(c) && ring_links_.contains(c)) || attaching_.contains(c) ||
+        awaiting_link_.contains(c)) {
+      return;
+    }
+    AttachTo(c, told_by, OpKind::kAttachNeighbor, true, now_ms, out);
     if (state_ == State::kAttachingAdmitting || state_ == State::kAttachingNeighbors) {
       ++neighbor_attaches_pending_;
     }
-  }
-  return false;
+  };
+  for (RingId c : prospective.predecessors()) attach(c);
+  for (RingId c : prospective.successors()) attach(c);
+  return changed;
 }
 
 absl::Status ChordTopology::HandleUpdate(const InboundRequest& r, wire::Body* answer, Outbox* out) {
@@ -305,13 +314,14 @@ absl::Status ChordTopology::HandleUpdate(const InboundRequest& r, wire::Body* an
   table_.OfferFinger(from);
   bool changed = table_.AddNeighbor(from);
   bool lists_me = false;
+  std::vector<NodeId> candidates;
   for (const auto* list : {&u->predecessors, &u->successors, &u->fingers}) {
     for (const NodeId& id : *list) {
-      const RingId c = RingId::Of(id);
-      lists_me |= c == self_;
-      changed |= Consider(c, &r.origin, r.now_ms, out);
+      lists_me |= RingId::Of(id) == self_;
+      candidates.push_back(id);
     }
   }
+  changed |= ConsiderAll(candidates, &r.origin, r.now_ms, out);
   if (state_ == State::kAttachingNeighbors && r.origin == admitting_peer_ && !ap_update_received_) {
     ap_update_received_ = true;
     AttachFingers(r.now_ms, out);
@@ -389,9 +399,9 @@ absl::Status ChordTopology::HandleLeave(const InboundRequest& r, wire::Body* ans
   bool changed = table_.Remove(gone);
   auto data = wire::DecodeAs<wire::ChordLeaveData>(req->overlay_specific_data);
   if (data.ok()) {
-    for (const auto* list : {&data->successors, &data->predecessors}) {
-      for (const NodeId& id : *list) changed |= Consider(RingId::Of(id), nullptr, r.now_ms, out);
-    }
+    std::vector<NodeId> candidates = data->successors;
+    candidates.insert(candidates.end(), data->predecessors.begin(), data->predecessors.end());
+    changed |= ConsiderAll(candidates, nullptr, r.now_ms, out);
   }
   changed |= RefillNeighbors();
   if (changed && state_ == State::kJoined && config_.reactive) UpdateNeighbors(r.now_ms, out);
@@ -509,6 +519,13 @@ void ChordTopology::OnAnswer(const InboundAnswer& a, Outbox* out) {
       retry_ms_ = kNoDeadline;
       UpdateNeighbors(a.now_ms, out);  // §10.5 step 9
       ScheduleMaintenance(a.now_ms);
+      // The bootstrap link served its purpose; keeping it would leave every bootstrap node
+      // with a link to every node that ever joined.
+      if (!bootstrap_peer_.empty() && !table_.Contains(RingId::Of(bootstrap_peer_))) {
+        if (LinkId l = host_->links().LinkTo(bootstrap_peer_); l != kNoLink) {
+          host_->CloseLink(l, out);
+        }
+      }
       return;
     case OpKind::kUpdate:
     case OpKind::kLeave:
@@ -542,6 +559,10 @@ void ChordTopology::OnTimer(uint64_t now_ms, Outbox* out) {
   if (next_update_ms_ <= now_ms) {
     UpdateNeighbors(now_ms, out);
     next_update_ms_ = now_ms + Jitter(config_.update_interval_ms);
+    // Hash tables keep the capacity of the join burst; give it back when idle.
+    if (ops_.empty() && ops_.capacity() > 16) ops_ = {};
+    if (attaching_.empty() && attaching_.capacity() > 16) attaching_ = {};
+    if (awaiting_link_.empty() && awaiting_link_.capacity() > 16) awaiting_link_ = {};
   }
   if (next_finger_ms_ <= now_ms) {
     AttachFingers(now_ms, out);

@@ -79,10 +79,13 @@ class ChordTopology final : public Topology {
   void UpdateNeighbors(uint64_t now_ms, Outbox* out);
   void AttachFingers(uint64_t now_ms, Outbox* out);
   void MaybeJoin(uint64_t now_ms, Outbox* out);
-  // Considers `peer` (known to exist) for the tables: adds it if linked, attaches if it would
-  // be a neighbour and is not. Returns true when the neighbour set changed.
-  bool Consider(RingId peer, const NodeId* told_by, uint64_t now_ms, Outbox* out);
-  bool WouldBeNeighbor(RingId peer) const;
+  // Considers peers known to exist (from an Update or a Leave): linked ring peers go into the
+  // tables at once; of the others, those that would be among the closest neighbours — judged
+  // together with the current neighbours and the neighbour Attaches under way, so that a
+  // joining node does not attach to every peer it hears of — are attached to (source-routed
+  // via `told_by` when given). Returns true when the neighbour set changed.
+  bool ConsiderAll(std::span<const NodeId> candidates, const NodeId* told_by, uint64_t now_ms,
+                   Outbox* out);
   // Re-offers every linked ring peer as a neighbour (after losses).
   bool RefillNeighbors();
   void ScheduleMaintenance(uint64_t now_ms);
@@ -118,8 +121,9 @@ class ChordTopology final : public Topology {
   absl::flat_hash_set<RingId> update_on_link_;
   // Peers whose AttachAns arrived and whose link we wait for: deadline.
   absl::flat_hash_map<RingId, uint64_t> awaiting_link_;
-  // Attaches sent and not yet answered, by target, so one target is attached once.
-  absl::flat_hash_set<RingId> attaching_;
+  // Attaches sent and not yet answered, by target (true: a neighbour), so one target is
+  // attached once.
+  absl::flat_hash_map<RingId, bool> attaching_;
   uint64_t next_update_ms_ = kNoDeadline;
   uint64_t next_finger_ms_ = kNoDeadline;
   uint64_t retry_ms_ = kNoDeadline;

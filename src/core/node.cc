@@ -143,6 +143,7 @@ void Node::OnTimer(uint64_t now_ms, Outbox* out) {
              NodeId(), 0, 0, {}, now_ms, out);
   }
   duplicates_.Expire(now_ms);
+  if (pending_.empty() && pending_.capacity() > 16) pending_ = {};  // shed the join burst
   if (topology_->NextDeadline() <= now_ms) topology_->OnTimer(now_ms, out);
 }
 

@@ -382,9 +382,11 @@ SimResult Simulation::Run() {
   const double maintenance_rate =
       settle_s > 0 ? (maintenance_ - maint_from) / (settle_s * std::max<size_t>(1, ring_.size()))
                    : 0;
-  size_t core_bytes = 0;
+  size_t core_bytes = 0, links = 0;
   for (const SimNode& n : nodes_) {
-    if (n.alive) core_bytes += n.node->MemoryBytes();
+    if (!n.alive) continue;
+    core_bytes += n.node->MemoryBytes();
+    links += n.links.size();
   }
   const size_t live_after_join = LiveRing().size();
   const size_t rss1 = RssBytes();
@@ -462,6 +464,7 @@ SimResult Simulation::Run() {
   r.ring_correct = r.ring_errors == 0;
   r.maintenance_msgs_per_node_per_s = maintenance_rate;
   r.memory_per_node_bytes = live_after_join ? core_bytes / live_after_join : 0;
+  r.links_per_node = live_after_join ? static_cast<double>(links) / live_after_join : 0;
   r.rss_per_node_bytes = live_after_join && rss1 > rss0 ? (rss1 - rss0) / live_after_join : 0;
   r.virtual_seconds = now_ / 1000.0;
   r.wall_seconds =
@@ -489,13 +492,14 @@ std::string SimResult::ToJson() const {
       "{\"nodes\":%d,\"live_nodes\":%d,\"lookups\":%d,\"lookups_ok\":%d,\"success_rate\":%.6f,"
       "\"mean_hops\":%.4f,\"p50_hops\":%.0f,\"p99_hops\":%.0f,\"half_log2_n\":%.4f,"
       "\"hop_histogram\":[%s],\"ring_correct\":%s,\"ring_errors\":%d,"
-      "\"maintenance_msgs_per_node_per_s\":%.6f,\"memory_per_node_bytes\":%u,"
+      "\"maintenance_msgs_per_node_per_s\":%.6f,\"links_per_node\":%.2f,"
+      "\"memory_per_node_bytes\":%u,"
       "\"rss_per_node_bytes\":%u,\"virtual_seconds\":%.1f,\"wall_seconds\":%.2f,"
       "\"messages_delivered\":%u,\"trace_hash\":\"%016x\",\"success_by_interval\":[%s]}",
       nodes, live_nodes, lookups, lookups_ok, success_rate, mean_hops, p50_hops, p99_hops,
       half_log2_n, hist, ring_correct ? "true" : "false", ring_errors,
-      maintenance_msgs_per_node_per_s, memory_per_node_bytes, rss_per_node_bytes, virtual_seconds,
-      wall_seconds, messages_delivered, trace_hash, windows);
+      maintenance_msgs_per_node_per_s, links_per_node, memory_per_node_bytes, rss_per_node_bytes,
+      virtual_seconds, wall_seconds, messages_delivered, trace_hash, windows);
 }
 
 std::string SimResult::ToText() const {
@@ -504,10 +508,10 @@ std::string SimResult::ToText() const {
       "hops: mean %.3f (½·log2 N = %.3f), p50 %.0f, p99 %.0f\n"
       "ring correct: %s (%d nodes with a wrong successor or predecessor)\n"
       "maintenance: %.4f messages per node per second\n"
-      "memory: %u bytes per node (core state), %u bytes per node (process RSS)\n"
+      "links: %.1f per node; memory: %u bytes per node (core state), %u (process RSS)\n"
       "%.0f virtual seconds, %u messages, %.2f s wall, trace %016x\n",
       nodes, live_nodes, lookups, 100 * success_rate, mean_hops, half_log2_n, p50_hops, p99_hops,
-      ring_correct ? "yes" : "no", ring_errors, maintenance_msgs_per_node_per_s,
+      ring_correct ? "yes" : "no", ring_errors, maintenance_msgs_per_node_per_s, links_per_node,
       memory_per_node_bytes, rss_per_node_bytes, virtual_seconds, messages_delivered, wall_seconds,
       trace_hash);
 }

@@ -62,6 +62,7 @@ struct SimResult {
   bool ring_correct = false;       // every live node's successor and predecessor are right
   int ring_errors = 0;             // live nodes whose successor or predecessor is wrong
   double maintenance_msgs_per_node_per_s = 0;
+  double links_per_node = 0;         // open links (the Connection Table) per live node
   size_t memory_per_node_bytes = 0;  // core state accounted by the nodes themselves
   size_t rss_per_node_bytes = 0;     // process RSS growth over the run / nodes
   double virtual_seconds = 0;

@@ -336,15 +336,16 @@ TEST(TransactionTableTest, NextDeadlineIsTheEarliestLiveDeadline) {
 
 TEST(TransactionTableTest, TxidBegunAgainWithTheSameDeadlineIsPolledOnce) {
   TransactionTable table;
+  ASSERT_TRUE(table.Begin(4, 0, Msg(4), 0));  // keeps (3000, 4) on top: 5's entry stays behind
   ASSERT_TRUE(table.Begin(5, 1, Msg(5), 0));
   ASSERT_TRUE(table.Complete(5).has_value());
   ASSERT_TRUE(table.Begin(5, 2, Msg(5), 0));
   ASSERT_TRUE(table.Begin(6, 3, Msg(6), 0));
   TransactionTable::Expired out;
   table.Poll(3000, &out);
-  EXPECT_THAT(ResendIds(out), ElementsAre(5u, 6u));
-  EXPECT_EQ(out.resend[0]->cookie, 2u);
-  EXPECT_EQ(out.resend[0]->transmissions, 2);
+  EXPECT_THAT(ResendIds(out), ElementsAre(4u, 5u, 6u));
+  EXPECT_EQ(out.resend[1]->cookie, 2u);
+  EXPECT_EQ(out.resend[1]->transmissions, 2);
 }
 
 TEST(TransactionTableTest, ZeroIntervalSendsAtMostOncePerPoll) {
@@ -684,7 +685,9 @@ TEST(DuplicateCacheTest, MatchesAReferenceModelUnderRandomOperations) {
         const auto it = ref.find(txid);
         const bool live = it != ref.end() && now - it->second.second < options.ttl_ms;
         ASSERT_EQ(got != nullptr, live) << step;
-        if (got) EXPECT_EQ(*got, Answer(it->second.first));
+        if (got) {
+          EXPECT_EQ(*got, Answer(it->second.first));
+        }
         break;
       }
       default:

@@ -128,9 +128,14 @@ void Node::OnLinkDown(LinkId link, uint64_t now_ms, Outbox* out) {
 void Node::OnTimer(uint64_t now_ms, Outbox* out) {
   TransactionTable::Expired expired;
   transactions_.Poll(now_ms, &expired);
-  for (const TransactionTable::Pending* p : expired.resend) {
+  // Copy before routing: a resend delivered locally can start or finish transactions, which
+  // would invalidate the table's pointers.
+  std::vector<std::vector<uint8_t>> resend;
+  resend.reserve(expired.resend.size());
+  for (const TransactionTable::Pending* p : expired.resend) resend.push_back(p->message);
+  for (std::vector<uint8_t>& message : resend) {
     ++counters_.retransmissions;
-    Route(p->message, kNoLink, now_ms, out);
+    Route(std::move(message), kNoLink, now_ms, out);
   }
   for (TransactionTable::Pending& f : expired.failed) {
     auto it = pending_.find(f.txid);
@@ -223,8 +228,12 @@ uint64_t Node::Originate(std::vector<Destination> destinations, uint16_t code,
   h.transaction_id = txid;
   h.destination_list = std::move(destinations);
   std::vector<uint8_t> bytes = Encode(h, *contents);
+  if (!transactions_.Begin(txid, pending.id, bytes, now_ms)) {
+    Complete(pending, absl::ResourceExhaustedError("too many requests in flight"), NodeId(), 0, 0,
+             {}, now_ms, out);
+    return txid;
+  }
   pending_[txid] = pending;
-  transactions_.Begin(txid, pending.id, bytes, now_ms);
   ++counters_.sent_requests;
   Route(std::move(bytes), kNoLink, now_ms, out);
   return txid;

@@ -132,6 +132,7 @@ class Simulation {
   uint64_t delivered_ = 0;
   uint64_t trace_ = 0xCBF29CE484222325ull;
   uint32_t joined_count_ = 0;
+  uint64_t graceful_leaves_ = 0;
   std::chrono::steady_clock::time_point wall_start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_progress_ = wall_start_;
   uint64_t events_ = 0;
@@ -263,7 +264,11 @@ void Simulation::Kill(uint32_t i) {
   n.alive = false;
   if (n.in_ring) ring_.erase(n.node->ring_id());
   n.in_ring = false;
-  for (const auto& [l, end] : n.links) {
+  // In link id order: hash-map order differs between processes and the run must replay.
+  std::vector<std::pair<LinkId, LinkEnd>> links(n.links.begin(), n.links.end());
+  std::sort(links.begin(), links.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [l, end] : links) {
     Push(now_ + cfg_.failure_detect_ms, Ev::kLinkDown, end.peer, end.remote);
   }
   n.links.clear();
@@ -300,6 +305,14 @@ void Simulation::Dispatch(Event& e) {
       n.node->Start(now_, &out_);
       break;
     case Ev::kKill:
+      if (e.aux == 1 && n.in_ring) {
+        // A graceful departure: Leave to the neighbours, gone once it has been delivered.
+        ++graceful_leaves_;
+        n.node->Leave(now_, &out_);
+        Drain(e.node);
+        Push(now_ + 4 * (cfg_.latency_ms + cfg_.latency_jitter_ms), Ev::kKill, e.node);
+        return;
+      }
       Kill(e.node);
       return;
     case Ev::kLookup: {
@@ -410,7 +423,11 @@ SimResult Simulation::Run() {
       const double u = (rng_.Uniform(1u << 30) + 1.0) / ((1u << 30) + 1.0);
       return static_cast<uint64_t>(-std::log(u) * mean * 1000);
     };
-    for (uint32_t i : LiveRing()) Push(now_ + exp_ms(mean_s), Ev::kKill, i);
+    // Half of the departures are graceful (Leave), half are failures.
+    auto depart = [&](uint32_t i, uint64_t at) {
+      Push(at, Ev::kKill, i, 0, static_cast<uint32_t>(rng_.Uniform(2)));
+    };
+    for (uint32_t i : LiveRing()) depart(i, now_ + exp_ms(mean_s));
     // Arrivals at rate N / mean session keep the population steady.
     const double gap_s = mean_s / cfg_.nodes;
     ScheduleLookups(cfg_.lookups, now_ + 1, now_ + duration, true);
@@ -422,7 +439,7 @@ SimResult Simulation::Run() {
       RunUntil(t);
       const uint32_t idx = AddNode(false);
       Push(t, Ev::kStart, idx);
-      Push(t + exp_ms(mean_s), Ev::kKill, idx);
+      depart(idx, t + exp_ms(mean_s));
       Progress("churn");
     }
     end = stop;
@@ -470,6 +487,7 @@ SimResult Simulation::Run() {
   r.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
   r.messages_delivered = delivered_;
+  r.graceful_leaves = graceful_leaves_;
   r.trace_hash = trace_;
   for (size_t w = 0; w < window_total_.size(); ++w) {
     r.success_by_interval.push_back(
@@ -495,11 +513,12 @@ std::string SimResult::ToJson() const {
       "\"maintenance_msgs_per_node_per_s\":%.6f,\"links_per_node\":%.2f,"
       "\"memory_per_node_bytes\":%u,"
       "\"rss_per_node_bytes\":%u,\"virtual_seconds\":%.1f,\"wall_seconds\":%.2f,"
-      "\"messages_delivered\":%u,\"trace_hash\":\"%016x\",\"success_by_interval\":[%s]}",
+      "\"messages_delivered\":%u,\"graceful_leaves\":%u,\"trace_hash\":\"%016x\","
+      "\"success_by_interval\":[%s]}",
       nodes, live_nodes, lookups, lookups_ok, success_rate, mean_hops, p50_hops, p99_hops,
       half_log2_n, hist, ring_correct ? "true" : "false", ring_errors,
       maintenance_msgs_per_node_per_s, links_per_node, memory_per_node_bytes, rss_per_node_bytes,
-      virtual_seconds, wall_seconds, messages_delivered, trace_hash, windows);
+      virtual_seconds, wall_seconds, messages_delivered, graceful_leaves, trace_hash, windows);
 }
 
 std::string SimResult::ToText() const {

@@ -68,7 +68,8 @@ struct SimResult {
   double virtual_seconds = 0;
   double wall_seconds = 0;
   uint64_t messages_delivered = 0;
-  uint64_t trace_hash = 0;  // FNV-1a over every delivered message: equal seeds, equal hash
+  uint64_t graceful_leaves = 0;  // churn departures that sent Leave first
+  uint64_t trace_hash = 0;       // FNV-1a over every delivered message: equal seeds, equal hash
   // Success rate of lookups issued in successive windows of one update interval after the
   // kill or during churn (what the recovery looks like over time).
   std::vector<double> success_by_interval;

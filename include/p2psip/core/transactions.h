@@ -57,7 +57,8 @@ class TransactionTable {
     std::vector<const Pending*> resend;  // send `message` again now (valid until the next call)
     std::vector<Pending> failed;         // every transmission timed out: removed
   };
-  // Processes every deadline <= now_ms.
+  // Processes every deadline <= now_ms. `resend` and `failed` are ordered by the deadline
+  // that fired, then by transaction id (never by hash order: the simulator must replay).
   void Poll(uint64_t now_ms, Expired* out);
   // Earliest deadline, or kNoDeadline.
   uint64_t NextDeadline() const;

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""The `sim` suite: runs `p2psip sim --json` and checks what issue 4 asks of the overlay.
+
+  check_sim.py P2PSIP CASE
+
+Cases:
+  ring-N       N nodes join; ring correct, 100% success, mean hops within ±10% of ½·log2 N
+  kill         1000 nodes, 50% killed at once: success >= 99% from 2 update intervals after
+  churn        1000 nodes, 10-minute median session: success >= 99%
+  seed         the same seed twice gives the same trace; another seed a different one
+"""
+import json
+import math
+import subprocess
+import sys
+
+
+def sim(p2psip, *args):
+    cmd = [p2psip, "sim", "--json", "--progress", "0", *map(str, args)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=1500)
+    if res.returncode != 0:
+        sys.exit(f"FAIL: {' '.join(cmd)} exited {res.returncode}: {res.stderr.strip()}")
+    out = json.loads(res.stdout)
+    print(f"$ {' '.join(cmd)}\n{json.dumps(out)}")
+    return out
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    return cond
+
+
+def main():
+    p2psip, case = sys.argv[1], sys.argv[2]
+    ok = True
+    if case.startswith("ring-"):
+        n = int(case.split("-")[1])
+        r = sim(p2psip, "--nodes", n, "--lookups", 10000, "--seed", 7)
+        expected = 0.5 * math.log2(n)
+        ok &= check(r["live_nodes"] == n, f"all {n} nodes joined ({r['live_nodes']})")
+        ok &= check(r["ring_correct"], f"ring correct ({r['ring_errors']} wrong)")
+        ok &= check(r["success_rate"] == 1.0, f"success 100% ({r['success_rate']:.4f})")
+        ok &= check(abs(r["mean_hops"] - expected) <= 0.1 * expected,
+                    f"mean hops {r['mean_hops']:.3f} within ±10% of ½·log2 N = {expected:.3f}")
+    elif case == "kill":
+        r = sim(p2psip, "--nodes", 1000, "--lookups", 6000, "--seed", 11, "--kill-fraction", 0.5,
+                "--measure-after", 2)
+        ok &= check(r["success_rate"] >= 0.99,
+                    f"success {r['success_rate']:.4f} >= 0.99 two update intervals after the kill"
+                    f" (by interval: {r['success_by_interval']})")
+        ok &= check(r["live_nodes"] == 500, f"500 nodes left ({r['live_nodes']})")
+    elif case == "churn":
+        r = sim(p2psip, "--nodes", 1000, "--lookups", 6000, "--seed", 13,
+                "--churn-median-session", 600, "--duration", 1800)
+        ok &= check(r["success_rate"] >= 0.99,
+                    f"success {r['success_rate']:.4f} >= 0.99 under churn"
+                    f" (by interval: {r['success_by_interval']})")
+    elif case == "seed":
+        a = sim(p2psip, "--nodes", 300, "--lookups", 1000, "--seed", 5, "--kill-fraction", 0.2)
+        b = sim(p2psip, "--nodes", 300, "--lookups", 1000, "--seed", 5, "--kill-fraction", 0.2)
+        c = sim(p2psip, "--nodes", 300, "--lookups", 1000, "--seed", 6, "--kill-fraction", 0.2)
+        ok &= check(a["trace_hash"] == b["trace_hash"] and a["messages_delivered"] ==
+                    b["messages_delivered"], "same seed, same trace")
+        same = {k: a[k] == b[k] for k in a if k not in ("wall_seconds", "rss_per_node_bytes")}
+        ok &= check(all(same.values()), f"same seed, same results ({same})")
+        ok &= check(a["trace_hash"] != c["trace_hash"], "another seed, another trace")
+    else:
+        sys.exit(f"unknown case {case}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

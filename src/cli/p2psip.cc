@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   sim->add_option("--duration", cfg.duration_s, "Churn: seconds of virtual time to run it")
       ->check(CLI::PositiveNumber);
+  sim->add_option("--clients", cfg.clients,
+                  "Clients that attach to the ring (not joining it); lookups start from them too")
+      ->check(CLI::Range(0, 1000000));
   sim->add_option("--kill-fraction", cfg.kill_fraction,
                   "Kill this fraction of the nodes at once after the ring settles")
       ->check(CLI::Range(0.0, 0.99));

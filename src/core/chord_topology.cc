@@ -52,7 +52,8 @@ size_t ChordTopology::MemoryBytes() const {
          update_on_link_.capacity() * (sizeof(RingId) + 1) +
          awaiting_link_.capacity() * (sizeof(RingId) + sizeof(uint64_t) + 1) +
          attaching_.capacity() * (sizeof(RingId) + sizeof(bool) + 1) +
-         ring_links_.capacity() * (sizeof(RingId) + 1);
+         ring_links_.capacity() * (sizeof(RingId) + 1) +
+         peer_cache_.capacity() * sizeof(wire::IpAddressPort);
 }
 
 // --- Routing ---
@@ -93,14 +94,18 @@ void ChordTopology::Bootstrap(uint64_t now_ms, Outbox* out) {
     }
   }
   if (via.empty()) {
-    if (config_.bootstrap.empty()) {
+    // Cached peers first, then the configured bootstrap nodes, one per attempt in turn.
+    std::vector<wire::IpAddressPort> targets = peer_cache_;
+    for (const auto& b : config_.bootstrap) {
+      if (std::find(targets.begin(), targets.end(), b) == targets.end()) targets.push_back(b);
+    }
+    if (targets.empty()) {
       state_ = State::kIdle;
       retry_ms_ = now_ms + kRetryMs;
       return;
     }
     state_ = State::kBootstrapping;
-    const auto& addr = config_.bootstrap[host_->random().Uniform(config_.bootstrap.size())];
-    host_->Connect(NodeId(), addr, out);
+    host_->Connect(NodeId(), targets[bootstrap_attempt_++ % targets.size()], out);
     retry_ms_ = now_ms + config_.link_wait_ms;
     return;
   }
@@ -112,6 +117,14 @@ void ChordTopology::Bootstrap(uint64_t now_ms, Outbox* out) {
     AttachTo(self_ + 1, &via, OpKind::kAttachAdmitting, false, now_ms, out);
   }
   retry_ms_ = now_ms + 4 * config_.reliability_timer_ms * 5;
+}
+
+void ChordTopology::CachePeer(const wire::IpAddressPort& address) {
+  if (address == config_.address) return;
+  auto it = std::find(peer_cache_.begin(), peer_cache_.end(), address);
+  if (it != peer_cache_.end()) peer_cache_.erase(it);
+  peer_cache_.insert(peer_cache_.begin(), address);
+  if (peer_cache_.size() > kPeerCacheSize) peer_cache_.pop_back();
 }
 
 void ChordTopology::Restart(uint64_t now_ms, const char* /*why*/) {
@@ -181,6 +194,16 @@ void ChordTopology::ScheduleMaintenance(uint64_t now_ms) {
   next_finger_ms_ = now_ms + Jitter(config_.finger_refresh_ms);
 }
 
+void ChordTopology::BecomeClient(LinkId link, Outbox* out) {
+  client_link_ = link;
+  state_ = State::kClient;
+  retry_ms_ = kNoDeadline;
+  // Everything goes through the responsible peer now; the bootstrap link is not needed.
+  if (!bootstrap_peer_.empty() && bootstrap_peer_ != admitting_peer_) {
+    if (LinkId l = host_->links().LinkTo(bootstrap_peer_); l != kNoLink) host_->CloseLink(l, out);
+  }
+}
+
 // --- Links ---
 
 void ChordTopology::OnLinkUp(LinkId link, const NodeId& peer, uint64_t now_ms, Outbox* out) {
@@ -192,9 +215,7 @@ void ChordTopology::OnLinkUp(LinkId link, const NodeId& peer, uint64_t now_ms, O
     return;
   }
   if (state_ == State::kClientAttaching && peer == admitting_peer_) {
-    client_link_ = link;
-    state_ = State::kClient;
-    retry_ms_ = kNoDeadline;
+    BecomeClient(link, out);
     return;
   }
   if (update_on_link_.erase(r) > 0) SendUpdate(peer, 3, now_ms, out);
@@ -367,6 +388,7 @@ absl::Status ChordTopology::HandleAttach(const InboundRequest& r, wire::Body* an
   }
   if (req->send_update && state_ == State::kJoined) update_on_link_.insert(RingId::Of(r.origin));
   host_->Connect(r.origin, req->candidates.front().addr_port, out);
+  if (req->send_update) CachePeer(req->candidates.front().addr_port);  // a ring peer, not a client
   return absl::OkStatus();
 }
 
@@ -474,6 +496,12 @@ void ChordTopology::OnAnswer(const InboundAnswer& a, Outbox* out) {
     case OpKind::kAttachClientPeer: {
       attaching_.erase(op.target);
       const bool ok = a.status.ok() && !a.responder.empty() && a.responder != config_.id;
+      if (ok) {
+        if (const auto* ans = std::get_if<wire::AttachReqAns>(a.body);
+            ans != nullptr && !ans->candidates.empty()) {
+          CachePeer(ans->candidates.front().addr_port);
+        }
+      }
       if (ok && !host_->links().Connected(RingId::Of(a.responder))) {
         awaiting_link_[RingId::Of(a.responder)] = a.now_ms + config_.link_wait_ms;
       }
@@ -497,11 +525,7 @@ void ChordTopology::OnAnswer(const InboundAnswer& a, Outbox* out) {
           return;
         }
         admitting_peer_ = a.responder;
-        if (LinkId l = host_->links().LinkTo(a.responder); l != kNoLink) {
-          client_link_ = l;
-          state_ = State::kClient;
-          retry_ms_ = kNoDeadline;
-        }
+        if (LinkId l = host_->links().LinkTo(a.responder); l != kNoLink) BecomeClient(l, out);
       } else if (op.kind == OpKind::kAttachNeighbor &&
                  (state_ == State::kAttachingAdmitting || state_ == State::kAttachingNeighbors)) {
         --neighbor_attaches_pending_;

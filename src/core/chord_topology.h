@@ -69,6 +69,9 @@ class ChordTopology final : public Topology {
   };
 
   void Bootstrap(uint64_t now_ms, Outbox* out);
+  // Remembers where a peer we linked with can be reached (§11.4: a cache of about 10
+  // directly connected peers, tried before the configured bootstrap nodes).
+  void CachePeer(const wire::IpAddressPort& address);
   void Restart(uint64_t now_ms, const char* why);
   uint64_t Send(std::vector<wire::Destination> dests, wire::MessageCode code,
                 const wire::Body& body, OpKind kind, RingId target, uint64_t now_ms, Outbox* out);
@@ -79,6 +82,7 @@ class ChordTopology final : public Topology {
   void UpdateNeighbors(uint64_t now_ms, Outbox* out);
   void AttachFingers(uint64_t now_ms, Outbox* out);
   void MaybeJoin(uint64_t now_ms, Outbox* out);
+  void BecomeClient(LinkId link, Outbox* out);
   // Considers peers known to exist (from an Update or a Leave): linked ring peers go into the
   // tables at once; of the others, those that would be among the closest neighbours — judged
   // together with the current neighbours and the neighbour Attaches under way, so that a
@@ -127,6 +131,9 @@ class ChordTopology final : public Topology {
   uint64_t next_update_ms_ = kNoDeadline;
   uint64_t next_finger_ms_ = kNoDeadline;
   uint64_t retry_ms_ = kNoDeadline;
+  static constexpr size_t kPeerCacheSize = 10;
+  std::vector<wire::IpAddressPort> peer_cache_;  // most recent first
+  uint32_t bootstrap_attempt_ = 0;
 };
 
 }  // namespace p2psip::core

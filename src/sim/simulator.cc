@@ -88,6 +88,7 @@ struct LookupRecord {
   RingId key;
   uint64_t issued_ms;
   int window;  // -1: not in a measured window
+  bool from_client;
 };
 
 class Simulation {
@@ -96,7 +97,7 @@ class Simulation {
   SimResult Run();
 
  private:
-  uint32_t AddNode(bool first);
+  uint32_t AddNode(bool first, bool client = false);
   void Push(uint64_t t, Ev kind, uint32_t node, uint32_t link = 0, uint32_t aux = 0,
             std::vector<uint8_t> bytes = {}) {
     heap_.push_back({t, seq_++, kind, node, link, aux, std::move(bytes)});
@@ -114,6 +115,7 @@ class Simulation {
   std::optional<RingId> Responsible(RingId key) const;
   void Progress(const char* phase);
   std::vector<uint32_t> LiveRing() const;
+  std::vector<uint32_t> LiveClients(bool attached_only) const;
 
   SimConfig cfg_;
   core::SplitMix64 rng_;
@@ -133,12 +135,13 @@ class Simulation {
   uint64_t trace_ = 0xCBF29CE484222325ull;
   uint32_t joined_count_ = 0;
   uint64_t graceful_leaves_ = 0;
+  int client_lookups_ = 0, client_lookups_ok_ = 0;
   std::chrono::steady_clock::time_point wall_start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_progress_ = wall_start_;
   uint64_t events_ = 0;
 };
 
-uint32_t Simulation::AddNode(bool first) {
+uint32_t Simulation::AddNode(bool first, bool client) {
   const uint32_t i = static_cast<uint32_t>(nodes_.size());
   nodes_.emplace_back();
   SimNode& n = nodes_.back();
@@ -151,8 +154,9 @@ uint32_t Simulation::AddNode(bool first) {
   nc.id = NodeId(std::span<const uint8_t>(id, 16));
   nc.address = AddressOf(i);
   nc.first_node = first;
+  nc.client = client;
   // Bootstrap through a few live ring members (the configuration's bootstrap list).
-  for (int k = 0; k < 3 && !ring_.empty(); ++k) {
+  for (int k = 0; k < 5 && !ring_.empty(); ++k) {
     const auto live = nodes_.size() > 1 ? rng_.Uniform(nodes_.size() - 1) : 0;
     if (nodes_[live].alive && nodes_[live].in_ring) nc.bootstrap.push_back(AddressOf(live));
   }
@@ -236,6 +240,10 @@ void Simulation::Drain(uint32_t i) {
     const bool ok = r.status.ok() && truth && RingId::Of(r.responder) == *truth;
     ++lookups_done_;
     lookups_ok_ += ok;
+    if (rec.from_client) {
+      ++client_lookups_;
+      client_lookups_ok_ += ok;
+    }
     if (ok) hops_.push_back(r.hops);
     if (rec.window >= 0) {
       ++window_total_[rec.window];
@@ -316,16 +324,23 @@ void Simulation::Dispatch(Event& e) {
       Kill(e.node);
       return;
     case Ev::kLookup: {
-      if (!n.in_ring) return;
+      const bool client = n.node->config().client;
+      if (!n.in_ring && !client) return;
       RingId key = RingId::FromParts(rng_.Next64(), rng_.Next64());
-      const uint64_t id = n.node->RouteQuery(key.ToResourceId(), now_, &out_);
       const int window =
           e.aux == 0 ? -1 : static_cast<int>((now_ - window_start_) / cfg_.update_interval_ms);
       if (window >= static_cast<int>(window_total_.size())) {
         window_total_.resize(window + 1);
         window_ok_.resize(window + 1);
       }
-      lookups_[(uint64_t{e.node} << 32) | id] = {key, now_, window};
+      if (client && !n.node->joined()) {
+        // A live client that lost its peer and has not re-attached yet: the lookup fails.
+        lookups_[uint64_t{e.node} << 32] = {key, now_, window, true};
+        out_.results.push_back({0, absl::UnavailableError("not attached"), NodeId(), 0, {}});
+        break;
+      }
+      const uint64_t id = n.node->RouteQuery(key.ToResourceId(), now_, &out_);
+      lookups_[(uint64_t{e.node} << 32) | id] = {key, now_, window, client};
       break;
     }
   }
@@ -364,8 +379,21 @@ std::vector<uint32_t> Simulation::LiveRing() const {
   return out;
 }
 
+std::vector<uint32_t> Simulation::LiveClients(bool attached_only) const {
+  std::vector<uint32_t> out;
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    const SimNode& n = nodes_[i];
+    if (n.alive && n.node->config().client && (!attached_only || n.node->joined())) {
+      out.push_back(i);
+    }
+  }
+  return out;
+}
+
 void Simulation::ScheduleLookups(int count, uint64_t from, uint64_t to, bool windowed) {
-  const std::vector<uint32_t> live = LiveRing();
+  std::vector<uint32_t> live = LiveRing();
+  const std::vector<uint32_t> clients = LiveClients(/*attached_only=*/false);
+  live.insert(live.end(), clients.begin(), clients.end());
   if (live.empty()) return;
   for (int k = 0; k < count; ++k) {
     const uint64_t t = from + (to > from ? (to - from) * k / count : 0);
@@ -403,6 +431,13 @@ SimResult Simulation::Run() {
   }
   const size_t live_after_join = LiveRing().size();
   const size_t rss1 = RssBytes();
+
+  // Clients attach after the ring settled, each through a bootstrap node, one at a time.
+  for (int k = 0; k < cfg_.clients; ++k) {
+    const uint32_t idx = AddNode(false, true);
+    Push(now_, Ev::kStart, idx);
+    RunUntil(now_ + 60000, [&] { return nodes_[idx].node->joined(); });
+  }
 
   // Scenario.
   uint64_t end = now_;
@@ -455,6 +490,9 @@ SimResult Simulation::Run() {
   r.live_nodes = static_cast<int>(LiveRing().size());
   r.lookups = lookups_done_ + static_cast<int>(lookups_.size());
   r.lookups_ok = lookups_ok_;
+  r.clients = static_cast<int>(LiveClients(/*attached_only=*/true).size());
+  r.client_lookups = client_lookups_;
+  r.client_lookups_ok = client_lookups_ok_;
   r.success_rate =
       lookups_measured_ ? static_cast<double>(lookups_measured_ok_) / (lookups_measured_ + 0.0) : 0;
   std::sort(hops_.begin(), hops_.end());
@@ -507,7 +545,8 @@ std::string SimResult::ToJson() const {
     absl::StrAppend(&windows, i ? "," : "", absl::StrFormat("%.4f", success_by_interval[i]));
   }
   return absl::StrFormat(
-      "{\"nodes\":%d,\"live_nodes\":%d,\"lookups\":%d,\"lookups_ok\":%d,\"success_rate\":%.6f,"
+      "{\"nodes\":%d,\"live_nodes\":%d,\"clients\":%d,\"lookups\":%d,\"lookups_ok\":%d,"
+      "\"client_lookups\":%d,\"client_lookups_ok\":%d,\"success_rate\":%.6f,"
       "\"mean_hops\":%.4f,\"p50_hops\":%.0f,\"p99_hops\":%.0f,\"half_log2_n\":%.4f,"
       "\"hop_histogram\":[%s],\"ring_correct\":%s,\"ring_errors\":%d,"
       "\"maintenance_msgs_per_node_per_s\":%.6f,\"links_per_node\":%.2f,"
@@ -515,10 +554,11 @@ std::string SimResult::ToJson() const {
       "\"rss_per_node_bytes\":%u,\"virtual_seconds\":%.1f,\"wall_seconds\":%.2f,"
       "\"messages_delivered\":%u,\"graceful_leaves\":%u,\"trace_hash\":\"%016x\","
       "\"success_by_interval\":[%s]}",
-      nodes, live_nodes, lookups, lookups_ok, success_rate, mean_hops, p50_hops, p99_hops,
-      half_log2_n, hist, ring_correct ? "true" : "false", ring_errors,
-      maintenance_msgs_per_node_per_s, links_per_node, memory_per_node_bytes, rss_per_node_bytes,
-      virtual_seconds, wall_seconds, messages_delivered, graceful_leaves, trace_hash, windows);
+      nodes, live_nodes, clients, lookups, lookups_ok, client_lookups, client_lookups_ok,
+      success_rate, mean_hops, p50_hops, p99_hops, half_log2_n, hist,
+      ring_correct ? "true" : "false", ring_errors, maintenance_msgs_per_node_per_s, links_per_node,
+      memory_per_node_bytes, rss_per_node_bytes, virtual_seconds, wall_seconds, messages_delivered,
+      graceful_leaves, trace_hash, windows);
 }
 
 std::string SimResult::ToText() const {

@@ -27,6 +27,9 @@ struct SimConfig {
   // Churn: exponential session times with this median (0 = no churn), for `duration_s`.
   double churn_median_session_s = 0;
   double duration_s = 0;
+  // Clients (nodes that attach to the peer responsible for their Node-ID and route through it,
+  // never joining the ring) added after the ring settles; lookups start from them too.
+  int clients = 0;
   // Kill this fraction of the nodes at once after the ring settles (0 = none).
   double kill_fraction = 0;
   // Network.
@@ -53,6 +56,9 @@ struct SimResult {
   int live_nodes = 0;
   int lookups = 0;
   int lookups_ok = 0;
+  int clients = 0;         // clients attached to a peer at the end (of those still alive)
+  int client_lookups = 0;  // lookups that a client originated
+  int client_lookups_ok = 0;
   double success_rate = 0;
   double mean_hops = 0;  // forwarding peers between requester and responsible peer
   double p50_hops = 0;

@@ -5,8 +5,10 @@
 
 Cases:
   ring-N       N nodes join; ring correct, 100% success, mean hops within ±10% of ½·log2 N
-  kill         1000 nodes, 50% killed at once: success >= 99% from 2 update intervals after
+  kill         1000 nodes + 100 clients, 50% of the peers killed at once: success >= 99% from
+               2 update intervals after (clients re-attach through cached peers)
   churn        1000 nodes, 10-minute median session: success >= 99%
+  clients      300 peers + 50 clients: every client attaches and its lookups succeed
   seed         the same seed twice gives the same trace; another seed a different one
 """
 import json
@@ -43,18 +45,26 @@ def main():
         ok &= check(abs(r["mean_hops"] - expected) <= 0.1 * expected,
                     f"mean hops {r['mean_hops']:.3f} within ±10% of ½·log2 N = {expected:.3f}")
     elif case == "kill":
-        r = sim(p2psip, "--nodes", 1000, "--lookups", 6000, "--seed", 11, "--kill-fraction", 0.5,
-                "--measure-after", 2)
+        r = sim(p2psip, "--nodes", 1000, "--clients", 100, "--lookups", 6000, "--seed", 11,
+                "--kill-fraction", 0.5, "--measure-after", 2)
         ok &= check(r["success_rate"] >= 0.99,
                     f"success {r['success_rate']:.4f} >= 0.99 two update intervals after the kill"
                     f" (by interval: {r['success_by_interval']})")
         ok &= check(r["live_nodes"] == 500, f"500 nodes left ({r['live_nodes']})")
+        ok &= check(r["ring_correct"], f"ring correct again ({r['ring_errors']} wrong)")
+        ok &= check(r["client_lookups"] > 0, f"clients looked up too ({r['client_lookups']})")
     elif case == "churn":
         r = sim(p2psip, "--nodes", 1000, "--lookups", 6000, "--seed", 13,
                 "--churn-median-session", 600, "--duration", 1800)
         ok &= check(r["success_rate"] >= 0.99,
                     f"success {r['success_rate']:.4f} >= 0.99 under churn"
                     f" (by interval: {r['success_by_interval']})")
+    elif case == "clients":
+        r = sim(p2psip, "--nodes", 300, "--clients", 50, "--lookups", 3000, "--seed", 3)
+        ok &= check(r["clients"] == 50, f"all 50 clients attached ({r['clients']})")
+        ok &= check(r["client_lookups"] > 0 and r["client_lookups_ok"] == r["client_lookups"],
+                    f"client lookups all succeed ({r['client_lookups_ok']}/{r['client_lookups']})")
+        ok &= check(r["ring_correct"] and r["live_nodes"] == 300, "clients did not join the ring")
     elif case == "seed":
         a = sim(p2psip, "--nodes", 300, "--lookups", 1000, "--seed", 5, "--kill-fraction", 0.2)
         b = sim(p2psip, "--nodes", 300, "--lookups", 1000, "--seed", 5, "--kill-fraction", 0.2)

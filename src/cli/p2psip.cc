@@ -33,6 +33,12 @@ int main(int argc, char** argv) {
   sim->add_option("--clients", cfg.clients,
                   "Clients that attach to the ring (not joining it); lookups start from them too")
       ->check(CLI::Range(0, 1000000));
+  sim->add_flag("--partition", cfg.partition,
+                "Build two rings apart and let partition detection merge them");
+  double partition_s = cfg.partition_check_ms / 1000.0;
+  sim->add_option("--partition-check", partition_s,
+                  "Seconds between partition checks through a bootstrap node (0: never)")
+      ->check(CLI::NonNegativeNumber);
   sim->add_option("--kill-fraction", cfg.kill_fraction,
                   "Kill this fraction of the nodes at once after the ring settles")
       ->check(CLI::Range(0.0, 0.99));
@@ -64,6 +70,7 @@ int main(int argc, char** argv) {
   if (sim->parsed()) {
     cfg.update_interval_ms = static_cast<uint64_t>(update_s * 1000);
     cfg.finger_refresh_ms = static_cast<uint64_t>(finger_s * 1000);
+    cfg.partition_check_ms = static_cast<uint64_t>(partition_s * 1000);
     auto result = p2psip::sim::RunSimulation(cfg);
     if (!result.ok()) {
       std::fprintf(stderr, "p2psip sim: %s\n", std::string(result.status().message()).c_str());

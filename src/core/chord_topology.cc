@@ -105,7 +105,8 @@ void ChordTopology::Bootstrap(uint64_t now_ms, Outbox* out) {
       return;
     }
     state_ = State::kBootstrapping;
-    host_->Connect(NodeId(), targets[bootstrap_attempt_++ % targets.size()], out);
+    bootstrap_address_ = targets[bootstrap_attempt_++ % targets.size()];
+    host_->Connect(NodeId(), bootstrap_address_, out);
     retry_ms_ = now_ms + config_.link_wait_ms;
     return;
   }
@@ -192,6 +193,37 @@ void ChordTopology::AttachFingers(uint64_t now_ms, Outbox* out) {
 void ChordTopology::ScheduleMaintenance(uint64_t now_ms) {
   next_update_ms_ = now_ms + Jitter(config_.update_interval_ms);
   next_finger_ms_ = now_ms + Jitter(config_.finger_refresh_ms);
+  if (config_.partition_check_ms > 0 && (!config_.bootstrap.empty() || !bootstrap_peer_.empty())) {
+    next_partition_ms_ = now_ms + Jitter(config_.partition_check_ms);
+  }
+}
+
+void ChordTopology::CheckPartition(uint64_t now_ms, Outbox* out) {
+  if (!bootstrap_peer_.empty() && host_->links().LinkTo(bootstrap_peer_) != kNoLink) {
+    SendPartitionProbe(now_ms, out);
+    return;
+  }
+  // Connect to a bootstrap node (the one we joined through, else the configured ones in turn).
+  wire::IpAddressPort target = bootstrap_address_;
+  if (bootstrap_peer_.empty() || target == wire::IpAddressPort{}) {
+    std::vector<wire::IpAddressPort> others;
+    for (const auto& b : config_.bootstrap) {
+      if (!(b == config_.address)) others.push_back(b);
+    }
+    if (others.empty()) return;
+    target = others[bootstrap_attempt_++ % others.size()];
+    bootstrap_peer_ = NodeId();
+  }
+  probe_connecting_ = true;
+  host_->Connect(bootstrap_peer_, target, out);
+}
+
+void ChordTopology::SendPartitionProbe(uint64_t now_ms, Outbox* out) {
+  // Our own Node-ID as a Resource-ID, routed by the bootstrap node's ring: we answer it
+  // ourselves unless that ring is another one (§10.7.4.4).
+  Send({Destination::Node(bootstrap_peer_), Destination::Resource(self_.ToResourceId())},
+       MessageCode::kPingReq, wire::PingReq{}, OpKind::kPartitionPing, RingId::Of(bootstrap_peer_),
+       now_ms, out);
 }
 
 void ChordTopology::BecomeClient(LinkId link, Outbox* out) {
@@ -219,6 +251,12 @@ void ChordTopology::OnLinkUp(LinkId link, const NodeId& peer, uint64_t now_ms, O
     return;
   }
   if (update_on_link_.erase(r) > 0) SendUpdate(peer, 3, now_ms, out);
+  if (probe_connecting_ && state_ == State::kJoined &&
+      (peer == bootstrap_peer_ || (bootstrap_peer_.empty() && !ring_links_.contains(r)))) {
+    probe_connecting_ = false;
+    bootstrap_peer_ = peer;
+    SendPartitionProbe(now_ms, out);
+  }
 }
 
 void ChordTopology::OnLinkDown(LinkId link, const NodeId& peer, uint64_t now_ms, Outbox* out) {
@@ -551,6 +589,21 @@ void ChordTopology::OnAnswer(const InboundAnswer& a, Outbox* out) {
         }
       }
       return;
+    case OpKind::kPartitionPing: {
+      const bool other_ring = a.status.ok() && !a.responder.empty() && a.responder != config_.id;
+      if (other_ring && state_ == State::kJoined) {
+        // Another ring answered for our own Node-ID: attach to that peer through the bootstrap
+        // node; its Update and ours then zip the two rings together.
+        ++partitions_detected_;
+        AttachTo(RingId::Of(a.responder), &bootstrap_peer_, OpKind::kAttachNeighbor, true, a.now_ms,
+                 out);
+      } else if (!table_.Contains(RingId::Of(bootstrap_peer_))) {
+        if (LinkId l = host_->links().LinkTo(bootstrap_peer_); l != kNoLink) {
+          host_->CloseLink(l, out);
+        }
+      }
+      return;
+    }
     case OpKind::kUpdate:
     case OpKind::kLeave:
       return;
@@ -560,7 +613,7 @@ void ChordTopology::OnAnswer(const InboundAnswer& a, Outbox* out) {
 // --- Timers ---
 
 uint64_t ChordTopology::NextDeadline() const {
-  uint64_t d = std::min({next_update_ms_, next_finger_ms_, retry_ms_});
+  uint64_t d = std::min({next_update_ms_, next_finger_ms_, next_partition_ms_, retry_ms_});
   for (const auto& [peer, deadline] : awaiting_link_) d = std::min(d, deadline);
   return d;
 }
@@ -592,6 +645,10 @@ void ChordTopology::OnTimer(uint64_t now_ms, Outbox* out) {
     AttachFingers(now_ms, out);
     next_finger_ms_ = now_ms + Jitter(config_.finger_refresh_ms);
   }
+  if (next_partition_ms_ <= now_ms) {
+    CheckPartition(now_ms, out);
+    next_partition_ms_ = now_ms + Jitter(config_.partition_check_ms);
+  }
 }
 
 void ChordTopology::Leave(uint64_t now_ms, Outbox* out) {
@@ -617,7 +674,7 @@ void ChordTopology::Leave(uint64_t now_ms, Outbox* out) {
          out);
   }
   state_ = State::kLeft;
-  next_update_ms_ = next_finger_ms_ = retry_ms_ = kNoDeadline;
+  next_update_ms_ = next_finger_ms_ = next_partition_ms_ = retry_ms_ = kNoDeadline;
 }
 
 }  // namespace p2psip::core

@@ -45,6 +45,8 @@ class ChordTopology final : public Topology {
   size_t MemoryBytes() const override;
 
   const ChordTable& table() const { return table_; }
+  // Partition checks answered by a peer of another ring.
+  uint64_t partitions_detected() const { return partitions_detected_; }
 
  private:
   enum class State : uint8_t {
@@ -66,6 +68,7 @@ class ChordTopology final : public Topology {
     kJoin,
     kUpdate,
     kLeave,
+    kPartitionPing,
   };
 
   void Bootstrap(uint64_t now_ms, Outbox* out);
@@ -83,6 +86,8 @@ class ChordTopology final : public Topology {
   void AttachFingers(uint64_t now_ms, Outbox* out);
   void MaybeJoin(uint64_t now_ms, Outbox* out);
   void BecomeClient(LinkId link, Outbox* out);
+  void CheckPartition(uint64_t now_ms, Outbox* out);
+  void SendPartitionProbe(uint64_t now_ms, Outbox* out);
   // Considers peers known to exist (from an Update or a Leave): linked ring peers go into the
   // tables at once; of the others, those that would be among the closest neighbours — judged
   // together with the current neighbours and the neighbour Attaches under way, so that a
@@ -130,10 +135,14 @@ class ChordTopology final : public Topology {
   absl::flat_hash_map<RingId, bool> attaching_;
   uint64_t next_update_ms_ = kNoDeadline;
   uint64_t next_finger_ms_ = kNoDeadline;
+  uint64_t next_partition_ms_ = kNoDeadline;
+  bool probe_connecting_ = false;          // connecting to a bootstrap node for a partition check
+  wire::IpAddressPort bootstrap_address_;  // where bootstrap_peer_ was reached
   uint64_t retry_ms_ = kNoDeadline;
   static constexpr size_t kPeerCacheSize = 10;
   std::vector<wire::IpAddressPort> peer_cache_;  // most recent first
   uint32_t bootstrap_attempt_ = 0;
+  uint64_t partitions_detected_ = 0;
 };
 
 }  // namespace p2psip::core

@@ -96,6 +96,12 @@ Node::~Node() = default;
 const LinkTable& Node::links() const { return *links_; }
 bool Node::joined() const { return topology_->joined(); }
 
+const NodeCounters& Node::counters() const {
+  counters_.partitions_detected =
+      static_cast<const ChordTopology&>(*topology_).partitions_detected();
+  return counters_;
+}
+
 const ChordTable* Node::chord_table() const {
   return &static_cast<const ChordTopology&>(*topology_).table();
 }

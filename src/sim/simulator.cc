@@ -64,6 +64,7 @@ struct SimNode {
   bool in_ring = false;
   uint64_t timer_at = kNever;
   uint64_t maintenance_seen = 0;
+  int group = -1;  // partition the node was built in (--partition)
 };
 
 enum class Ev : uint8_t { kDeliver, kLinkUp, kLinkDown, kTimer, kStart, kKill, kLookup };
@@ -97,7 +98,7 @@ class Simulation {
   SimResult Run();
 
  private:
-  uint32_t AddNode(bool first, bool client = false);
+  uint32_t AddNode(bool first, bool client = false, int group = -1);
   void Push(uint64_t t, Ev kind, uint32_t node, uint32_t link = 0, uint32_t aux = 0,
             std::vector<uint8_t> bytes = {}) {
     heap_.push_back({t, seq_++, kind, node, link, aux, std::move(bytes)});
@@ -141,7 +142,7 @@ class Simulation {
   uint64_t events_ = 0;
 };
 
-uint32_t Simulation::AddNode(bool first, bool client) {
+uint32_t Simulation::AddNode(bool first, bool client, int group) {
   const uint32_t i = static_cast<uint32_t>(nodes_.size());
   nodes_.emplace_back();
   SimNode& n = nodes_.back();
@@ -156,19 +157,25 @@ uint32_t Simulation::AddNode(bool first, bool client) {
   nc.first_node = first;
   nc.client = client;
   // Bootstrap through a few live ring members (the configuration's bootstrap list).
+  n.group = group;
+  auto usable = [&](uint32_t k) {
+    return nodes_[k].alive && nodes_[k].in_ring && (group < 0 || nodes_[k].group == group);
+  };
   for (int k = 0; k < 5 && !ring_.empty(); ++k) {
-    const auto live = nodes_.size() > 1 ? rng_.Uniform(nodes_.size() - 1) : 0;
-    if (nodes_[live].alive && nodes_[live].in_ring) nc.bootstrap.push_back(AddressOf(live));
+    const auto live =
+        static_cast<uint32_t>(nodes_.size() > 1 ? rng_.Uniform(nodes_.size() - 1) : 0);
+    if (usable(live)) nc.bootstrap.push_back(AddressOf(live));
   }
   if (nc.bootstrap.empty() && !first) {
     for (uint32_t k = 0; k < i; ++k) {
-      if (nodes_[k].alive && nodes_[k].in_ring) {
+      if (usable(k)) {
         nc.bootstrap.push_back(AddressOf(k));
         break;
       }
     }
   }
   nc.update_interval_ms = cfg_.update_interval_ms;
+  nc.partition_check_ms = cfg_.partition_check_ms;
   nc.finger_refresh_ms = cfg_.finger_refresh_ms;
   nc.chord.neighbors = static_cast<size_t>(cfg_.successors);
   nc.chord.fingers = cfg_.fingers;
@@ -405,11 +412,33 @@ SimResult Simulation::Run() {
   const size_t rss0 = RssBytes();
   const uint64_t interval = cfg_.update_interval_ms;
   // Joins, one at a time: each node starts once the previous one is in the ring.
-  Push(0, Ev::kStart, AddNode(true));
+  Push(0, Ev::kStart, AddNode(true, false, cfg_.partition ? 0 : -1));
   RunUntil(0);
-  for (int i = 1; i < cfg_.nodes; ++i) {
+  int first_joiner = 1;
+  if (cfg_.partition && cfg_.nodes > 1) {
+    // The second ring's first node: configured with the first ring's bootstrap node but
+    // starting alone, as a node that could not reach it would.
+    const uint32_t b = AddNode(true, false, 1);
+    nodes_[b].node.reset();
+    core::NodeConfig nc;
+    nc.id = RingId::FromParts(rng_.Next64(), rng_.Next64()).ToNodeId();
+    nc.address = AddressOf(b);
+    nc.first_node = true;
+    nc.bootstrap = {AddressOf(0)};
+    nc.update_interval_ms = cfg_.update_interval_ms;
+    nc.finger_refresh_ms = cfg_.finger_refresh_ms;
+    nc.partition_check_ms = cfg_.partition_check_ms;
+    nc.chord.neighbors = static_cast<size_t>(cfg_.successors);
+    nc.chord.fingers = cfg_.fingers;
+    nodes_[b].signer = std::make_unique<core::SimulationSigner>(nc.id);
+    nodes_[b].node = std::make_unique<core::Node>(nc, nodes_[b].signer.get(), nodes_[b].rng.get());
+    Push(now_, Ev::kStart, b);
+    RunUntil(now_);
+    first_joiner = 2;
+  }
+  for (int i = first_joiner; i < cfg_.nodes; ++i) {
     const uint32_t before = joined_count_;
-    const uint32_t idx = AddNode(false);
+    const uint32_t idx = AddNode(false, false, cfg_.partition ? i % 2 : -1);
     Push(now_, Ev::kStart, idx);
     const uint64_t give_up = now_ + 120000;
     RunUntil(give_up, [&] { return joined_count_ > before; });
@@ -526,6 +555,11 @@ SimResult Simulation::Run() {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
   r.messages_delivered = delivered_;
   r.graceful_leaves = graceful_leaves_;
+  for (const SimNode& n : nodes_) {
+    if (n.alive) {
+      r.partitions_detected += n.node->counters().partitions_detected;
+    }
+  }
   r.trace_hash = trace_;
   for (size_t w = 0; w < window_total_.size(); ++w) {
     r.success_by_interval.push_back(
@@ -552,13 +586,14 @@ std::string SimResult::ToJson() const {
       "\"maintenance_msgs_per_node_per_s\":%.6f,\"links_per_node\":%.2f,"
       "\"memory_per_node_bytes\":%u,"
       "\"rss_per_node_bytes\":%u,\"virtual_seconds\":%.1f,\"wall_seconds\":%.2f,"
-      "\"messages_delivered\":%u,\"graceful_leaves\":%u,\"trace_hash\":\"%016x\","
+      "\"messages_delivered\":%u,\"graceful_leaves\":%u,\"partitions_detected\":%u,"
+      "\"trace_hash\":\"%016x\","
       "\"success_by_interval\":[%s]}",
       nodes, live_nodes, clients, lookups, lookups_ok, client_lookups, client_lookups_ok,
       success_rate, mean_hops, p50_hops, p99_hops, half_log2_n, hist,
       ring_correct ? "true" : "false", ring_errors, maintenance_msgs_per_node_per_s, links_per_node,
       memory_per_node_bytes, rss_per_node_bytes, virtual_seconds, wall_seconds, messages_delivered,
-      graceful_leaves, trace_hash, windows);
+      graceful_leaves, partitions_detected, trace_hash, windows);
 }
 
 std::string SimResult::ToText() const {

@@ -30,6 +30,10 @@ struct SimConfig {
   // Clients (nodes that attach to the peer responsible for their Node-ID and route through it,
   // never joining the ring) added after the ring settles; lookups start from them too.
   int clients = 0;
+  // Two partitions: every other node joins a second ring, started by a node that could not
+  // reach the first one; partition detection (§10.7.4.4) must merge them.
+  bool partition = false;
+  uint64_t partition_check_ms = 600000;  // how often each peer checks (0 = never)
   // Kill this fraction of the nodes at once after the ring settles (0 = none).
   double kill_fraction = 0;
   // Network.
@@ -74,8 +78,9 @@ struct SimResult {
   double virtual_seconds = 0;
   double wall_seconds = 0;
   uint64_t messages_delivered = 0;
-  uint64_t graceful_leaves = 0;  // churn departures that sent Leave first
-  uint64_t trace_hash = 0;       // FNV-1a over every delivered message: equal seeds, equal hash
+  uint64_t graceful_leaves = 0;      // churn departures that sent Leave first
+  uint64_t partitions_detected = 0;  // partition checks that found another ring
+  uint64_t trace_hash = 0;           // FNV-1a over every delivered message: equal seeds, equal hash
   // Success rate of lookups issued in successive windows of one update interval after the
   // kill or during churn (what the recovery looks like over time).
   std::vector<double> success_by_interval;

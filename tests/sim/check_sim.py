@@ -8,6 +8,8 @@ Cases:
   kill         1000 nodes + 100 clients, 50% of the peers killed at once: success >= 99% from
                2 update intervals after (clients re-attach through cached peers)
   churn        1000 nodes, 10-minute median session: success >= 99%
+  partition    two rings built apart merge through partition detection (and stay apart
+               without it: the control)
   clients      300 peers + 50 clients: every client attaches and its lookups succeed
   seed         the same seed twice gives the same trace; another seed a different one
 """
@@ -65,6 +67,18 @@ def main():
         ok &= check(r["client_lookups"] > 0 and r["client_lookups_ok"] == r["client_lookups"],
                     f"client lookups all succeed ({r['client_lookups_ok']}/{r['client_lookups']})")
         ok &= check(r["ring_correct"] and r["live_nodes"] == 300, "clients did not join the ring")
+    elif case == "partition":
+        # Control: without partition detection the two rings stay apart.
+        apart = sim(p2psip, "--nodes", 200, "--lookups", 2000, "--seed", 3, "--partition",
+                    "--partition-check", 0)
+        ok &= check(not apart["ring_correct"] and apart["success_rate"] < 0.9,
+                    f"control: two rings stay apart without detection "
+                    f"(success {apart['success_rate']:.3f})")
+        r = sim(p2psip, "--nodes", 1000, "--lookups", 5000, "--seed", 3, "--partition",
+                "--partition-check", 60)
+        ok &= check(r["partitions_detected"] >= 1, f"partition detected ({r['partitions_detected']})")
+        ok &= check(r["ring_correct"], f"the rings merged into one ({r['ring_errors']} wrong)")
+        ok &= check(r["success_rate"] == 1.0, f"success 100% after the merge ({r['success_rate']})")
     elif case == "seed":
         a = sim(p2psip, "--nodes", 300, "--lookups", 1000, "--seed", 5, "--kill-fraction", 0.2)
         b = sim(p2psip, "--nodes", 300, "--lookups", 1000, "--seed", 5, "--kill-fraction", 0.2)

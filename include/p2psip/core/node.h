@@ -42,7 +42,10 @@ struct NodeConfig {
   uint64_t update_interval_ms = 600000;  // chord-update-interval
   uint64_t finger_refresh_ms = 3600000;  // chord-ping-interval
   bool reactive = true;                  // chord-reactive
-  uint64_t link_wait_ms = 10000;         // AttachAns received, link not up: give up after
+  // Partition detection (§10.7.4.4): how often to Ping our own Node-ID through a bootstrap
+  // node (0 = never).
+  uint64_t partition_check_ms = 3600000;
+  uint64_t link_wait_ms = 10000;  // AttachAns received, link not up: give up after
   ChordTable::Options chord;
 };
 
@@ -61,6 +64,7 @@ struct NodeCounters {
   uint64_t dropped_unroutable = 0;   // no next hop, compressed/opaque ids we never issued
   uint64_t dropped_late_answer = 0;  // answer to no pending transaction
   uint64_t maintenance_sent = 0;     // Update/Attach/Join/Leave/Ping sent by the topology
+  uint64_t partitions_detected = 0;  // partition checks answered by another ring
 };
 
 class Node : private TopologyHost {
@@ -96,7 +100,7 @@ class Node : private TopologyHost {
   const Topology& topology() const { return *topology_; }
   const ChordTable* chord_table() const;  // null unless the topology is CHORD-RELOAD
   const LinkTable& links() const override;
-  const NodeCounters& counters() const { return counters_; }
+  const NodeCounters& counters() const;
   const NodeConfig& config() const { return config_; }
   size_t MemoryBytes() const;
 
@@ -147,7 +151,7 @@ class Node : private TopologyHost {
   DuplicateCache duplicates_;
   absl::flat_hash_map<uint64_t, PendingRequest> pending_;  // txid -> owner
   uint64_t next_request_id_ = 1;
-  NodeCounters counters_;
+  mutable NodeCounters counters_;  // partitions_detected is read from the topology
 };
 
 }  // namespace p2psip::core

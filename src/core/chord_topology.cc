@@ -145,20 +145,27 @@ uint64_t ChordTopology::Send(std::vector<Destination> dests, MessageCode code,
   return cookie;
 }
 
-void ChordTopology::AttachTo(RingId target, const NodeId* via, OpKind kind, bool exact_node,
-                             uint64_t now_ms, Outbox* out) {
-  if (!attaching_.emplace(target, kind == OpKind::kAttachNeighbor).second) return;
-  wire::AttachReqAns req;
-  req.ufrag = RandomHex(host_->random(), 4);
-  req.password = RandomHex(host_->random(), 12);
-  req.role = std::string(wire::kIceRolePassive);
+wire::AttachReqAns ChordTopology::OwnAttachBody(std::string_view role) {
+  // One host candidate: this node's address. ICE proper (gathering, checks) belongs to the
+  // link layer; the core only carries what the link layer says it can be reached at.
+  wire::AttachReqAns body;
+  body.ufrag = RandomHex(host_->random(), 4);
+  body.password = RandomHex(host_->random(), 12);
+  body.role.assign(role.begin(), role.end());
   wire::IceCandidate cand;
   cand.addr_port = host_->address();
   cand.overlay_link = wire::kOverlayLinkDtlsUdpSr;
   cand.foundation = "1";
-  cand.priority = (126u << 24) | (65535u << 8) | 255u;
+  cand.priority = (126u << 24) | (65535u << 8) | 255u;  // RFC 5245 host, component 1
   cand.type = wire::kCandTypeHost;
-  req.candidates.push_back(std::move(cand));
+  body.candidates.push_back(std::move(cand));
+  return body;
+}
+
+void ChordTopology::AttachTo(RingId target, const NodeId* via, OpKind kind, bool exact_node,
+                             uint64_t now_ms, Outbox* out) {
+  if (!attaching_.emplace(target, kind == OpKind::kAttachNeighbor).second) return;
+  wire::AttachReqAns req = OwnAttachBody(wire::kIceRolePassive);
   req.send_update = true;
   std::vector<Destination> dests;
   if (via != nullptr) dests.push_back(Destination::Node(*via));
@@ -402,17 +409,7 @@ absl::Status ChordTopology::HandleUpdate(const InboundRequest& r, wire::Body* an
 absl::Status ChordTopology::HandleAttach(const InboundRequest& r, wire::Body* answer, Outbox* out) {
   const auto* req = std::get_if<wire::AttachReqAns>(r.body);
   if (req == nullptr) return Error(wire::ErrorCode::kInvalidMessage, "not an Attach");
-  wire::AttachReqAns ans;
-  ans.ufrag = RandomHex(host_->random(), 4);
-  ans.password = RandomHex(host_->random(), 12);
-  ans.role = std::string(wire::kIceRoleActive);
-  wire::IceCandidate cand;
-  cand.addr_port = host_->address();
-  cand.overlay_link = wire::kOverlayLinkDtlsUdpSr;
-  cand.foundation = "1";
-  cand.priority = (126u << 24) | (65535u << 8) | 255u;
-  cand.type = wire::kCandTypeHost;
-  ans.candidates.push_back(std::move(cand));
+  wire::AttachReqAns ans = OwnAttachBody(wire::kIceRoleActive);
   *answer = std::move(ans);
   if (r.origin == config_.id) return absl::OkStatus();
   if (host_->links().LinkTo(r.origin) != kNoLink) {

@@ -82,6 +82,7 @@ class ChordTopology final : public Topology {
   void AttachTo(RingId target, const NodeId* via, OpKind kind, bool exact_node, uint64_t now_ms,
                 Outbox* out);
   void SendUpdate(const NodeId& to, uint8_t type, uint64_t now_ms, Outbox* out);
+  wire::AttachReqAns OwnAttachBody(std::string_view role);
   void UpdateNeighbors(uint64_t now_ms, Outbox* out);
   void AttachFingers(uint64_t now_ms, Outbox* out);
   void MaybeJoin(uint64_t now_ms, Outbox* out);

@@ -44,7 +44,8 @@ fi
 if [ -z "${SKIP_SANITIZE:-}" ]; then
   step "configure + build (clang, ASan+UBSan, libFuzzer targets)"
   if CC=clang CXX=clang++ setup build-asan --werror -Db_sanitize=address,undefined \
-       -Db_lundef=false -Dfuzz=true -Ddpdk=disabled -Dbuildtype=debug && ninja -C build-asan; then
+       -Db_lundef=false -Dfuzz=true -Ddpdk=disabled -Dbuildtype=debugoptimized &&
+     ninja -C build-asan; then
     step "test: unit + fuzz-corpus under ASan+UBSan"
     ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

@@ -22,6 +22,7 @@ using core::LinkId;
 using core::RingId;
 
 constexpr uint64_t kNever = UINT64_MAX;
+constexpr uint32_t kAnyNode = UINT32_MAX;  // a lookup whose origin is drawn when it happens
 
 size_t RssBytes() {
   std::ifstream statm("/proc/self/statm");
@@ -293,6 +294,14 @@ void Simulation::Kill(uint32_t i) {
 }
 
 void Simulation::Dispatch(Event& e) {
+  if (e.kind == Ev::kLookup && e.node == kAnyNode) {
+    // The origin is drawn when the lookup happens, among the nodes alive then.
+    std::vector<uint32_t> live = LiveRing();
+    const std::vector<uint32_t> clients = LiveClients(/*attached_only=*/false);
+    live.insert(live.end(), clients.begin(), clients.end());
+    if (live.empty()) return;
+    e.node = live[rng_.Uniform(live.size())];
+  }
   SimNode& n = nodes_[e.node];
   if (!n.alive && e.kind != Ev::kStart) return;
   switch (e.kind) {
@@ -398,13 +407,9 @@ std::vector<uint32_t> Simulation::LiveClients(bool attached_only) const {
 }
 
 void Simulation::ScheduleLookups(int count, uint64_t from, uint64_t to, bool windowed) {
-  std::vector<uint32_t> live = LiveRing();
-  const std::vector<uint32_t> clients = LiveClients(/*attached_only=*/false);
-  live.insert(live.end(), clients.begin(), clients.end());
-  if (live.empty()) return;
   for (int k = 0; k < count; ++k) {
     const uint64_t t = from + (to > from ? (to - from) * k / count : 0);
-    Push(t, Ev::kLookup, live[rng_.Uniform(live.size())], 0, windowed ? 1 : 0);
+    Push(t, Ev::kLookup, kAnyNode, 0, windowed ? 1 : 0);
   }
 }
 

@@ -31,8 +31,12 @@ std::string RandomHex(Random& rng, int bytes) {
 
 }  // namespace
 
-ChordTopology::ChordTopology(const NodeConfig& config, TopologyHost* host)
-    : config_(config), host_(host), self_(RingId::Of(config.id)), table_(self_, config.chord) {}
+ChordTopology::ChordTopology(const NodeConfig& config, TopologyHost* host, NodeCounters* counters)
+    : config_(config),
+      host_(host),
+      self_(RingId::Of(config.id)),
+      table_(self_, config.chord),
+      counters_(counters) {}
 
 absl::Status ChordTopology::Error(wire::ErrorCode code, std::string_view why) const {
   absl::Status s = absl::FailedPreconditionError(std::string(why));
@@ -591,7 +595,7 @@ void ChordTopology::OnAnswer(const InboundAnswer& a, Outbox* out) {
       if (other_ring && state_ == State::kJoined) {
         // Another ring answered for our own Node-ID: attach to that peer through the bootstrap
         // node; its Update and ours then zip the two rings together.
-        ++partitions_detected_;
+        ++counters_->partitions_detected;
         AttachTo(RingId::Of(a.responder), &bootstrap_peer_, OpKind::kAttachNeighbor, true, a.now_ms,
                  out);
       } else if (!table_.Contains(RingId::Of(bootstrap_peer_))) {

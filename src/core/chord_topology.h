@@ -28,7 +28,8 @@ namespace p2psip::core {
 
 class ChordTopology final : public Topology {
  public:
-  ChordTopology(const NodeConfig& config, TopologyHost* host);
+  // `counters` (the node's) must outlive the topology.
+  ChordTopology(const NodeConfig& config, TopologyHost* host, NodeCounters* counters);
 
   bool IsResponsible(RingId id) const override;
   std::optional<RingId> NextHop(RingId id) const override;
@@ -45,8 +46,6 @@ class ChordTopology final : public Topology {
   size_t MemoryBytes() const override;
 
   const ChordTable& table() const { return table_; }
-  // Partition checks answered by a peer of another ring.
-  uint64_t partitions_detected() const { return partitions_detected_; }
 
  private:
   enum class State : uint8_t {
@@ -143,7 +142,7 @@ class ChordTopology final : public Topology {
   static constexpr size_t kPeerCacheSize = 10;
   std::vector<wire::IpAddressPort> peer_cache_;  // most recent first
   uint32_t bootstrap_attempt_ = 0;
-  uint64_t partitions_detected_ = 0;
+  NodeCounters* counters_;
 };
 
 }  // namespace p2psip::core

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/chord_topology.h"
 #include "core/link_table.h"
@@ -88,19 +89,14 @@ Node::Node(NodeConfig config, Signer* signer, Random* random)
       random_(random),
       links_(std::make_unique<LinkTable>()),
       transactions_(TransactionTable::Options{.retransmit_ms = config_.reliability_timer_ms}) {
-  topology_ = std::make_unique<ChordTopology>(config_, static_cast<TopologyHost*>(this));
+  topology_ =
+      std::make_unique<ChordTopology>(config_, static_cast<TopologyHost*>(this), &counters_);
 }
 
 Node::~Node() = default;
 
 const LinkTable& Node::links() const { return *links_; }
 bool Node::joined() const { return topology_->joined(); }
-
-const NodeCounters& Node::counters() const {
-  counters_.partitions_detected =
-      static_cast<const ChordTopology&>(*topology_).partitions_detected();
-  return counters_;
-}
 
 const ChordTable* Node::chord_table() const {
   return &static_cast<const ChordTopology&>(*topology_).table();
@@ -462,8 +458,11 @@ void Node::HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out) {
   if (!status.ok()) {
     // The topology encodes the RELOAD error code in the status payload "reload-error".
     auto payload = status.GetPayload("reload-error");
-    const auto ec = payload ? static_cast<ErrorCode>(std::stoi(std::string(*payload)))
-                            : ErrorCode::kInvalidMessage;
+    int error_code = static_cast<int>(ErrorCode::kInvalidMessage);
+    if (payload && !absl::SimpleAtoi(std::string(*payload), &error_code)) {
+      error_code = static_cast<int>(ErrorCode::kInvalidMessage);
+    }
+    const auto ec = static_cast<ErrorCode>(error_code);
     AnswerError(in, ec, std::string(status.message()), out);
     return;
   }

@@ -100,7 +100,7 @@ class Node : private TopologyHost {
   const Topology& topology() const { return *topology_; }
   const ChordTable* chord_table() const;  // null unless the topology is CHORD-RELOAD
   const LinkTable& links() const override;
-  const NodeCounters& counters() const;
+  const NodeCounters& counters() const { return counters_; }
   const NodeConfig& config() const { return config_; }
   size_t MemoryBytes() const;
 
@@ -151,7 +151,7 @@ class Node : private TopologyHost {
   DuplicateCache duplicates_;
   absl::flat_hash_map<uint64_t, PendingRequest> pending_;  // txid -> owner
   uint64_t next_request_id_ = 1;
-  mutable NodeCounters counters_;  // partitions_detected is read from the topology
+  NodeCounters counters_;
 };
 
 }  // namespace p2psip::core

@@ -79,6 +79,7 @@ struct Node::Inbound {
   wire::Message message;
   NodeId origin;  // verified signer
   NodeId prev_hop;
+  uint64_t now_ms = 0;  // when it arrived
 };
 
 Node::Node(NodeConfig config, Signer* signer, Random* random)
@@ -230,6 +231,11 @@ uint64_t Node::Originate(std::vector<Destination> destinations, uint16_t code,
   h.transaction_id = txid;
   h.destination_list = std::move(destinations);
   std::vector<uint8_t> bytes = Encode(h, *contents);
+  if (bytes.empty()) {
+    Complete(pending, absl::InvalidArgumentError("request does not encode"), NodeId(), 0, 0, {},
+             now_ms, out);
+    return txid;
+  }
   if (!transactions_.Begin(txid, pending.id, bytes, now_ms)) {
     Complete(pending, absl::ResourceExhaustedError("too many requests in flight"), NodeId(), 0, 0,
              {}, now_ms, out);
@@ -370,6 +376,7 @@ void Node::DeliverLocally(LinkId link, std::span<const uint8_t> bytes, uint64_t 
                           Outbox* out) {
   Inbound in;
   in.link = link;
+  in.now_ms = now_ms;
   wire::DecodeError err;
   wire::MessageLayout layout;
   if (!wire::DecodeMessage(bytes, &in.message, &err, {},
@@ -496,7 +503,7 @@ void Node::Answer(const Inbound& in, const wire::MessageContents& contents, Outb
     AnswerError(in, ErrorCode::kResponseTooLarge, "answer exceeds max_response_length", out);
     return;
   }
-  Route(std::move(bytes), kNoLink, 0, out);
+  Route(std::move(bytes), kNoLink, in.now_ms, out);
 }
 
 void Node::AnswerError(const Inbound& in, ErrorCode code, std::string_view why, Outbox* out) {

@@ -22,17 +22,14 @@ using shard_internal::DataOf;
 using shard_internal::Fail;
 using shard_internal::FindLive;
 using shard_internal::KindRecords;
-using shard_internal::kMaxArrayValuesPerRequest;
 using shard_internal::LiveCount;
 using shard_internal::Record;
 using shard_internal::Records;
-using shard_internal::RemainingLifetime;
 using shard_internal::SameSlot;
 using shard_internal::Slot;
 using shard_internal::SlotLess;
 using shard_internal::SlotOf;
 using shard_internal::UnknownKinds;
-using wire::DataModel;
 using wire::ErrorCode;
 
 }  // namespace

@@ -138,7 +138,7 @@ void Node::OnTimer(uint64_t now_ms, Outbox* out) {
   for (const TransactionTable::Pending* p : expired.resend) resend.push_back(p->message);
   for (std::vector<uint8_t>& message : resend) {
     ++counters_.retransmissions;
-    Route(std::move(message), kNoLink, now_ms, out);
+    Route(message, kNoLink, now_ms, out);
   }
   for (TransactionTable::Pending& f : expired.failed) {
     auto it = pending_.find(f.txid);
@@ -243,12 +243,14 @@ uint64_t Node::Originate(std::vector<Destination> destinations, uint16_t code,
   }
   pending_[txid] = pending;
   ++counters_.sent_requests;
-  Route(std::move(bytes), kNoLink, now_ms, out);
+  Route(bytes, kNoLink, now_ms, out);
   return txid;
 }
 
-void Node::Route(std::vector<uint8_t> message, LinkId arrived_on, uint64_t now_ms, Outbox* out) {
-  // Work on a copy with headroom in front so that Via entries are appended in place.
+void Node::Route(std::span<const uint8_t> message, LinkId arrived_on, uint64_t now_ms,
+                 Outbox* out) {
+  // The one copy a hop makes: the message with headroom in front, so that Via entries are
+  // appended in place; the same buffer then leaves in the Outbox.
   std::vector<uint8_t> buf(kHeadroom + message.size());
   std::memcpy(buf.data() + kHeadroom, message.data(), message.size());
   wire::ForwardingView v;
@@ -257,7 +259,7 @@ void Node::Route(std::vector<uint8_t> message, LinkId arrived_on, uint64_t now_m
     ++counters_.dropped_malformed;
     return;
   }
-  const std::span<const uint8_t> original(message);
+  const std::span<const uint8_t> original = message;
   if (v.overlay() != overlay_hash_) {
     ++counters_.dropped_wrong_overlay;
     if (wire::IsRequest(CodeAfterHeader(v))) {
@@ -357,7 +359,12 @@ void Node::Route(std::vector<uint8_t> message, LinkId arrived_on, uint64_t now_m
       }
       ++counters_.forwarded;
     }
-    out->sends.push_back({next, std::vector<uint8_t>(v.data(), v.data() + v.size())});
+    // Drop the unused headroom in place (a move within the buffer, no new allocation).
+    const size_t start = static_cast<size_t>(v.data() - buf.data());
+    const size_t size = v.size();
+    buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(start));
+    buf.resize(size);
+    out->sends.push_back({next, std::move(buf)});
     return;
   }
   ++counters_.dropped_malformed;  // more destination entries than any real list
@@ -369,7 +376,7 @@ void Node::OnMessage(LinkId link, std::span<const uint8_t> bytes, uint64_t now_m
     ++counters_.dropped_malformed;
     return;
   }
-  Route(std::vector<uint8_t>(bytes.begin(), bytes.end()), link, now_ms, out);
+  Route(bytes, link, now_ms, out);
 }
 
 void Node::DeliverLocally(LinkId link, std::span<const uint8_t> bytes, uint64_t now_ms,
@@ -503,7 +510,7 @@ void Node::Answer(const Inbound& in, const wire::MessageContents& contents, Outb
     AnswerError(in, ErrorCode::kResponseTooLarge, "answer exceeds max_response_length", out);
     return;
   }
-  Route(std::move(bytes), kNoLink, in.now_ms, out);
+  Route(bytes, kNoLink, in.now_ms, out);
 }
 
 void Node::AnswerError(const Inbound& in, ErrorCode code, std::string_view why, Outbox* out) {

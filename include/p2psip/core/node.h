@@ -126,7 +126,7 @@ class Node : private TopologyHost {
   std::vector<uint8_t> Encode(const wire::ForwardingHeader& header,
                               const wire::MessageContents& contents);
   // Sends an encoded message toward the first entry of its destination list.
-  void Route(std::vector<uint8_t> message, LinkId arrived_on, uint64_t now_ms, Outbox* out);
+  void Route(std::span<const uint8_t> message, LinkId arrived_on, uint64_t now_ms, Outbox* out);
   void DeliverLocally(LinkId link, std::span<const uint8_t> bytes, uint64_t now_ms, Outbox* out);
   void HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out);
   void HandleAnswer(const Inbound& in, uint64_t now_ms, Outbox* out);

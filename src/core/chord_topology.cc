@@ -678,4 +678,14 @@ void ChordTopology::Leave(uint64_t now_ms, Outbox* out) {
   next_update_ms_ = next_finger_ms_ = next_partition_ms_ = retry_ms_ = kNoDeadline;
 }
 
+std::span<const RingId> ChordTopology::predecessors() const {
+  if (state_ == State::kClient || state_ == State::kClientAttaching) return {};
+  return table_.predecessors();
+}
+
+std::span<const RingId> ChordTopology::successors() const {
+  if (state_ == State::kClient || state_ == State::kClientAttaching) return {};
+  return table_.successors();
+}
+
 }  // namespace p2psip::core

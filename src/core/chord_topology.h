@@ -42,6 +42,8 @@ class ChordTopology final : public Topology {
   uint64_t NextDeadline() const override;
   void OnTimer(uint64_t now_ms, Outbox* out) override;
   void Leave(uint64_t now_ms, Outbox* out) override;
+  std::span<const RingId> predecessors() const override;
+  std::span<const RingId> successors() const override;
   bool joined() const override { return state_ == State::kJoined || state_ == State::kClient; }
   size_t MemoryBytes() const override;
 

@@ -7,9 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "core/chord_topology.h"
 #include "core/link_table.h"
+#include "core/storage_service.h"
 #include "p2psip/wire/codec.h"
 #include "p2psip/wire/forwarding_view.h"
 #include "p2psip/wire/hashes.h"
+#include "p2psip/wire/stored_data.h"
 
 namespace p2psip::core {
 
@@ -77,7 +79,8 @@ bool HasCriticalOption(std::span<const uint8_t> options, uint8_t flag) {
 struct Node::Inbound {
   LinkId link = kNoLink;
   wire::Message message;
-  NodeId origin;  // verified signer
+  NodeId origin;      // verified signer
+  SignerInfo signer;  // what its certificate says
   NodeId prev_hop;
   uint64_t now_ms = 0;  // when it arrived
 };
@@ -92,6 +95,12 @@ Node::Node(NodeConfig config, Signer* signer, Random* random)
       transactions_(TransactionTable::Options{.retransmit_ms = config_.reliability_timer_ms}) {
   topology_ =
       std::make_unique<ChordTopology>(config_, static_cast<TopologyHost*>(this), &counters_);
+  kinds_ = config_.kinds != nullptr
+               ? config_.kinds
+               : std::make_shared<const storage::KindRegistry>(storage::KindRegistry::WithBuiltins());
+  wire_context_ = kinds_->Context(static_cast<uint8_t>(config_.id.size()));
+  storage_ = std::make_unique<StorageService>(config_, kinds_.get(),
+                                              static_cast<StorageHost*>(this), &counters_);
 }
 
 Node::~Node() = default;
@@ -103,8 +112,16 @@ const ChordTable* Node::chord_table() const {
   return &static_cast<const ChordTopology&>(*topology_).table();
 }
 
+size_t Node::stored_values() const { return storage_->value_count(); }
+
+storage::StorageResult<wire::FetchAns> Node::FetchLocal(const wire::FetchReq& request,
+                                                        uint64_t now_ms) const {
+  return storage_->FetchLocal(request, now_ms);
+}
+
 size_t Node::MemoryBytes() const {
   return sizeof(*this) + links_->MemoryBytes() + topology_->MemoryBytes() +
+         storage_->MemoryBytes() +
          pending_.capacity() * (sizeof(uint64_t) + sizeof(PendingRequest) + 1) +
          transactions_.size() * 256 + duplicates_.size() * 128;
 }
@@ -121,12 +138,16 @@ void Node::Start(uint64_t now_ms, Outbox* out) { topology_->Start(now_ms, out); 
 void Node::OnLinkUp(LinkId link, const NodeId& peer, uint64_t now_ms, Outbox* out) {
   links_->Add(link, peer);
   topology_->OnLinkUp(link, peer, now_ms, out);
+  AfterEvent(now_ms);
 }
 
 void Node::OnLinkDown(LinkId link, uint64_t now_ms, Outbox* out) {
   auto peer = links_->Remove(link);
   if (peer) topology_->OnLinkDown(link, *peer, now_ms, out);
+  AfterEvent(now_ms);
 }
+
+void Node::AfterEvent(uint64_t now_ms) { storage_->CheckNeighbours(now_ms); }
 
 void Node::OnTimer(uint64_t now_ms, Outbox* out) {
   TransactionTable::Expired expired;
@@ -153,11 +174,13 @@ void Node::OnTimer(uint64_t now_ms, Outbox* out) {
   duplicates_.Expire(now_ms);
   if (pending_.empty() && pending_.capacity() > 16) pending_ = {};  // shed the join burst
   if (topology_->NextDeadline() <= now_ms) topology_->OnTimer(now_ms, out);
+  AfterEvent(now_ms);
+  if (storage_->NextDeadline() <= now_ms) storage_->OnTimer(now_ms, out);
 }
 
 uint64_t Node::NextDeadline() const {
-  return std::min(
-      {transactions_.NextDeadline(), duplicates_.NextDeadline(), topology_->NextDeadline()});
+  return std::min({transactions_.NextDeadline(), duplicates_.NextDeadline(),
+                   topology_->NextDeadline(), storage_->NextDeadline()});
 }
 
 // --- Application requests ---
@@ -182,7 +205,44 @@ uint64_t Node::RouteQuery(const ResourceId& resource, uint64_t now_ms, Outbox* o
                  static_cast<uint16_t>(MessageCode::kRouteQueryReq), req, now_ms, out);
 }
 
-void Node::Leave(uint64_t now_ms, Outbox* out) { topology_->Leave(now_ms, out); }
+uint64_t Node::Store(const ResourceId& resource, uint32_t kind, std::vector<wire::StoredData> values,
+                     uint64_t now_ms, Outbox* out) {
+  wire::StoreReq req;
+  req.resource = resource;
+  req.replica_number = 0;
+  wire::StoreKindData kd;
+  kd.kind = kind;
+  std::vector<uint8_t> input;
+  for (wire::StoredData& sd : values) {
+    if (sd.storage_time == 0) sd.storage_time = now_ms;
+    wire::StoredDataSignatureInput(resource.bytes(), kind, sd.storage_time, sd.value, &input);
+    sd.signature = signer_->Sign(input);
+  }
+  kd.values = std::move(values);
+  req.kind_data.push_back(std::move(kd));
+  return Request({Destination::Resource(resource)}, static_cast<uint16_t>(MessageCode::kStoreReq),
+                 req, now_ms, out);
+}
+
+uint64_t Node::Fetch(const ResourceId& resource, std::vector<wire::StoredDataSpecifier> specifiers,
+                     uint64_t now_ms, Outbox* out) {
+  wire::FetchReq req;
+  req.resource = resource;
+  req.specifiers = std::move(specifiers);
+  return Request({Destination::Resource(resource)}, static_cast<uint16_t>(MessageCode::kFetchReq),
+                 req, now_ms, out);
+}
+
+void Node::Leave(uint64_t now_ms, Outbox* out) {
+  storage_->HandOff(now_ms, out);
+  topology_->Leave(now_ms, out);
+}
+
+void Node::SendReplica(const NodeId& peer, const wire::StoreReq& request, uint64_t now_ms,
+                       Outbox* out) {
+  Originate({Destination::Node(peer)}, static_cast<uint16_t>(MessageCode::kStoreReq), request,
+            {PendingRequest::Owner::kStorage, 0}, now_ms, out);
+}
 
 // --- Message layer ---
 
@@ -377,6 +437,7 @@ void Node::OnMessage(LinkId link, std::span<const uint8_t> bytes, uint64_t now_m
     return;
   }
   Route(bytes, link, now_ms, out);
+  AfterEvent(now_ms);
 }
 
 void Node::DeliverLocally(LinkId link, std::span<const uint8_t> bytes, uint64_t now_ms,
@@ -399,7 +460,8 @@ void Node::DeliverLocally(LinkId link, std::span<const uint8_t> bytes, uint64_t 
     ++counters_.dropped_malformed;  // §6.3.4: drop silently
     return;
   }
-  in.origin = *signer;
+  in.origin = signer->node_id;
+  in.signer = *std::move(signer);
   in.prev_hop = link == kNoLink ? config_.id : PeerOf(link);
   if (wire::IsRequest(in.message.contents.message_code)) {
     HandleRequest(in, now_ms, out);
@@ -442,7 +504,7 @@ void Node::HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out) {
   }
   wire::Body body;
   wire::DecodeError err;
-  if (!wire::DecodeBody(m.contents.message_code, m.contents.body, &body, &err)) {
+  if (!wire::DecodeBody(m.contents.message_code, m.contents.body, &body, &err, wire_context_)) {
     AnswerError(in, ErrorCode::kInvalidMessage, err.ToString(), out);
     return;
   }
@@ -462,6 +524,24 @@ void Node::HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out) {
       status = topology_->HandleRequest(
           {m.contents.message_code, in.origin, in.link, &body, now_ms}, &answer, out);
       break;
+    case MessageCode::kStoreReq:
+    case MessageCode::kFetchReq:
+    case MessageCode::kStatReq:
+    case MessageCode::kFindReq: {
+      auto result = storage_->Handle(m.contents.message_code, body, in.signer,
+                                     m.security.certificates, now_ms, out);
+      if (auto* error = std::get_if<storage::StorageError>(&result)) {
+        AnswerError(in,
+                    error->error_info.empty()
+                        ? wire::ErrorResponse::WithText(error->code, error->reason)
+                        : wire::ErrorResponse{static_cast<uint16_t>(error->code),
+                                              std::move(error->error_info)},
+                    out);
+        return;
+      }
+      answer = std::get<wire::Body>(std::move(result));
+      break;
+    }
     default:
       AnswerError(
           in, ErrorCode::kForbidden,
@@ -514,8 +594,12 @@ void Node::Answer(const Inbound& in, const wire::MessageContents& contents, Outb
 }
 
 void Node::AnswerError(const Inbound& in, ErrorCode code, std::string_view why, Outbox* out) {
+  AnswerError(in, wire::ErrorResponse::WithText(code, why), out);
+}
+
+void Node::AnswerError(const Inbound& in, wire::ErrorResponse error, Outbox* out) {
   ++counters_.error_answers_sent;
-  Answer(in, wire::MakeErrorContents(wire::ErrorResponse::WithText(code, why)), out);
+  Answer(in, wire::MakeErrorContents(error), out);
 }
 
 void Node::AnswerErrorFromHeader(LinkId link, std::span<const uint8_t> bytes, ErrorCode code,
@@ -564,6 +648,10 @@ void Node::Complete(const PendingRequest& pending, absl::Status status, const No
                     Outbox* out) {
   if (pending.owner == PendingRequest::Owner::kApplication) {
     out->results.push_back({pending.id, std::move(status), responder, hops, std::move(body)});
+    return;
+  }
+  if (pending.owner == PendingRequest::Owner::kStorage) {
+    storage_->OnReplicaAnswer(status);
     return;
   }
   // The topology gets the answer decoded; one that does not decode is a failed request.

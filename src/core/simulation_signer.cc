@@ -1,3 +1,5 @@
+#include <string_view>
+
 #include "p2psip/core/environment.h"
 
 namespace p2psip::core {
@@ -5,40 +7,54 @@ namespace {
 
 constexpr uint8_t kSimHashAlgorithm = 0xFE;  // private value: marks a simulation signature
 
-uint64_t Fnv1a(std::span<const uint8_t> a, std::span<const uint8_t> b) {
+void Fnv1a(std::span<const uint8_t> bytes, uint64_t* h) {
+  for (uint8_t c : bytes) *h = (*h ^ c) * 0x100000001B3ull;
+}
+
+// identity = uint8 node_id_length · node_id · user name (the "certificate" it stands for).
+uint64_t Digest(std::span<const uint8_t> input, std::span<const uint8_t> identity) {
   uint64_t h = 0xCBF29CE484222325ull;
-  for (uint8_t c : a) h = (h ^ c) * 0x100000001B3ull;
-  for (uint8_t c : b) h = (h ^ c) * 0x100000001B3ull;
+  Fnv1a(input, &h);
+  Fnv1a(identity, &h);
   return h;
 }
 
 }  // namespace
 
 wire::Signature SimulationSigner::Sign(std::span<const uint8_t> input) {
+  std::vector<uint8_t> identity;
+  identity.push_back(static_cast<uint8_t>(self_.size()));
+  identity.insert(identity.end(), self_.bytes().begin(), self_.bytes().end());
+  identity.insert(identity.end(), user_name_.begin(), user_name_.end());
+  const uint64_t h = Digest(input, identity);
   wire::Signature s;
   s.hash_algorithm = kSimHashAlgorithm;
   s.signature_algorithm = kSimHashAlgorithm;
-  s.identity = wire::SignerIdentity::CertHash(
-      kSimHashAlgorithm, std::vector<uint8_t>(self_.bytes().begin(), self_.bytes().end()));
-  const uint64_t h = Fnv1a(input, self_.bytes());
+  s.identity = wire::SignerIdentity::CertHash(kSimHashAlgorithm, std::move(identity));
   for (int i = 7; i >= 0; --i) s.value.push_back(static_cast<uint8_t>(h >> (8 * i)));
   return s;
 }
 
-std::optional<NodeId> SimulationSigner::Verify(std::span<const uint8_t> input,
-                                               const wire::Signature& signature,
-                                               std::span<const wire::GenericCertificate>) {
+std::optional<SignerInfo> SimulationSigner::Verify(std::span<const uint8_t> input,
+                                                   const wire::Signature& signature,
+                                                   std::span<const wire::GenericCertificate>) {
+  const std::vector<uint8_t>& identity = signature.identity.hash;
   if (signature.hash_algorithm != kSimHashAlgorithm ||
-      signature.identity.type != wire::SignerIdentityType::kCertHash) {
+      signature.identity.type != wire::SignerIdentityType::kCertHash || identity.empty() ||
+      signature.value.size() != 8 || identity.size() < size_t{1} + identity[0]) {
     return std::nullopt;
   }
-  auto signer = NodeId::FromBytes(signature.identity.hash);
-  if (!signer || signature.value.size() != 8) return std::nullopt;
-  const uint64_t h = Fnv1a(input, signer->bytes());
+  auto node = NodeId::FromBytes(std::span(identity).subspan(1, identity[0]));
+  if (!node) return std::nullopt;
+  const uint64_t h = Digest(input, identity);
   for (int i = 0; i < 8; ++i) {
     if (signature.value[i] != static_cast<uint8_t>(h >> (8 * (7 - i)))) return std::nullopt;
   }
-  return signer;
+  SignerInfo info;
+  info.node_id = *node;
+  info.node_ids = {*node};
+  info.user_name.assign(identity.begin() + 1 + identity[0], identity.end());
+  return info;
 }
 
 }  // namespace p2psip::core

@@ -75,4 +75,21 @@ void Encode(ByteWriter& w, const StoredData& v) {
   w.EndVector(mark, 4, "stored_data.length");
 }
 
+void StoredDataSignatureInput(std::span<const uint8_t> resource, uint32_t kind,
+                              uint64_t storage_time, const StoredDataValue& value,
+                              std::vector<uint8_t>* out) {
+  out->clear();
+  ByteWriter w(out);
+  w.WriteBytes(resource);
+  w.WriteU32(kind);
+  w.WriteU64(storage_time);
+  const auto* entry = std::get_if<ArrayEntry>(&value);
+  if (entry != nullptr && entry->index == kArrayAppend) {
+    w.WriteU32(0);
+    Encode(w, entry->value);
+  } else {
+    Encode(w, value);
+  }
+}
+
 }  // namespace p2psip::wire

@@ -52,8 +52,17 @@ class SplitMix64 final : public Random {
   uint64_t state_;
 };
 
-// Signs what this node originates and verifies what it receives (RFC 6940 §6.3.4). The real
-// implementation (X.509 + BoringSSL) arrives with the security work; see SimulationSigner.
+// What a verified signature says about its signer, from the signer's certificate (RFC 6940
+// §11.3): the Node-ID its SignerIdentity names, every Node-ID the certificate holds, and the
+// user name (rfc822Name). Access control (§7.3) decides on these.
+struct SignerInfo {
+  NodeId node_id;
+  std::vector<NodeId> node_ids;  // node_id among them
+  std::string user_name;         // e.g. "alice@dht.example.com"; empty if the cert has none
+};
+
+// Signs what this node originates and verifies what it receives (RFC 6940 §6.3.4, §7.1). The
+// real implementation (X.509 + BoringSSL) arrives with the security work; see SimulationSigner.
 class Signer {
  public:
   virtual ~Signer() = default;
@@ -62,24 +71,28 @@ class Signer {
   // the input as §6.3.4 requires, and returns the signature with that identity.
   virtual wire::Signature Sign(std::span<const uint8_t> input) = 0;
   // Checks `signature` over `input` (with the certificates the message carried) and returns
-  // the Node-ID of the signer, or nullopt when it does not verify.
-  virtual std::optional<NodeId> Verify(std::span<const uint8_t> input,
-                                       const wire::Signature& signature,
-                                       std::span<const wire::GenericCertificate> certificates) = 0;
+  // what the signer's certificate says, or nullopt when it does not verify.
+  virtual std::optional<SignerInfo> Verify(
+      std::span<const uint8_t> input, const wire::Signature& signature,
+      std::span<const wire::GenericCertificate> certificates) = 0;
 };
 
 // SIMULATION ONLY, NOT SECURE: "signs" with a keyless 64-bit FNV-1a digest of the input and the
-// signer's Node-ID, and names the signer in the identity. It catches corrupted or misrouted
-// messages in tests and the simulator; it authenticates nothing. p2psipd never uses it.
+// signer's identity, and names the signer (Node-ID and user name) in the identity itself, as a
+// certificate would. It catches corrupted, misrouted or misattributed messages and values in
+// tests and the simulator; it authenticates nothing. p2psipd never uses it.
 class SimulationSigner final : public Signer {
  public:
-  explicit SimulationSigner(NodeId self) : self_(std::move(self)) {}
+  explicit SimulationSigner(NodeId self, std::string user_name = "")
+      : self_(std::move(self)), user_name_(std::move(user_name)) {}
   wire::Signature Sign(std::span<const uint8_t> input) override;
-  std::optional<NodeId> Verify(std::span<const uint8_t> input, const wire::Signature& signature,
-                               std::span<const wire::GenericCertificate> certificates) override;
+  std::optional<SignerInfo> Verify(std::span<const uint8_t> input,
+                                   const wire::Signature& signature,
+                                   std::span<const wire::GenericCertificate> certificates) override;
 
  private:
   NodeId self_;
+  std::string user_name_;
 };
 
 // Messages and link requests the core wants carried out. Drained by the caller after every

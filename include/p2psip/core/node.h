@@ -19,6 +19,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "p2psip/core/chord_table.h"
 #include "p2psip/core/environment.h"
+#include "p2psip/core/storage/kinds.h"
+#include "p2psip/core/storage/storage_shard.h"
 #include "p2psip/core/topology.h"
 #include "p2psip/core/transactions.h"
 #include "p2psip/wire/body.h"
@@ -27,6 +29,18 @@
 namespace p2psip::core {
 
 class LinkTable;
+class StorageService;
+
+// What storage needs from its node (storage_service.h).
+class StorageHost {
+ public:
+  virtual ~StorageHost() = default;
+  virtual const Topology& topology() const = 0;
+  virtual Signer& signer() = 0;
+  // Sends a replica Store to `peer`; its outcome comes back to the storage service.
+  virtual void SendReplica(const NodeId& peer, const wire::StoreReq& request, uint64_t now_ms,
+                           Outbox* out) = 0;
+};
 
 struct NodeConfig {
   NodeId id;
@@ -47,6 +61,12 @@ struct NodeConfig {
   uint64_t partition_check_ms = 3600000;
   uint64_t link_wait_ms = 10000;  // AttachAns received, link not up: give up after
   ChordTable::Options chord;
+  // Storage (§7): the kinds this overlay stores (null: the built-in kinds with their default
+  // limits), how many shards split the Resource-IDs, and the successor replacement hold-down
+  // before lost copies are re-created (§10.4, digest §6: 30 s).
+  std::shared_ptr<const storage::KindRegistry> kinds;
+  size_t storage_shards = 1;
+  uint64_t replica_holddown_ms = 30000;
 };
 
 // Per-node counters of what the node did and what it dropped.
@@ -65,9 +85,16 @@ struct NodeCounters {
   uint64_t dropped_late_answer = 0;  // answer to no pending transaction
   uint64_t maintenance_sent = 0;     // Update/Attach/Join/Leave/Ping sent by the topology
   uint64_t partitions_detected = 0;  // partition checks answered by another ring
+  // Storage.
+  uint64_t stores_applied = 0;         // Store requests applied (originals and replicas)
+  uint64_t storage_errors = 0;         // Store/Fetch/Stat/Find answered with an error
+  uint64_t bad_value_signatures = 0;   // stored values whose signature did not verify
+  uint64_t replica_stores_sent = 0;    // copies sent to successors and new holders
+  uint64_t replica_stores_failed = 0;  // of those: error answer or timeout
+  uint64_t resources_dropped = 0;      // Resource-IDs handed on to closer peers and forgotten
 };
 
-class Node : private TopologyHost {
+class Node : private TopologyHost, private StorageHost {
  public:
   // `signer` and `random` must outlive the node.
   Node(NodeConfig config, Signer* signer, Random* random);
@@ -91,23 +118,37 @@ class Node : private TopologyHost {
   // Any request, addressed to `destinations` (used by tests and the client tool).
   uint64_t Request(std::vector<wire::Destination> destinations, uint16_t code,
                    const wire::Body& body, uint64_t now_ms, Outbox* out);
+  // Stores `values` of `kind` at `resource` (§7.4.1), each signed here by this node's Signer; a
+  // value with storage_time 0 gets now_ms (which must then be the wall clock, ms since 1970).
+  // Generation counter 0: no check. The result's body is a StoreAns.
+  uint64_t Store(const ResourceId& resource, uint32_t kind, std::vector<wire::StoredData> values,
+                 uint64_t now_ms, Outbox* out);
+  // Fetches from the peer responsible for `resource` (§7.4.2); the result's body is a FetchAns.
+  uint64_t Fetch(const ResourceId& resource, std::vector<wire::StoredDataSpecifier> specifiers,
+                 uint64_t now_ms, Outbox* out);
+  // Hands the stored data to the neighbours that become its holders, then leaves the ring.
   void Leave(uint64_t now_ms, Outbox* out);
 
   // --- Introspection ---
   const NodeId& id() const { return config_.id; }
   RingId ring_id() const { return ring_id_; }
   bool joined() const;
-  const Topology& topology() const { return *topology_; }
+  const Topology& topology() const override { return *topology_; }
   const ChordTable* chord_table() const;  // null unless the topology is CHORD-RELOAD
   const LinkTable& links() const override;
   const NodeCounters& counters() const { return counters_; }
   const NodeConfig& config() const { return config_; }
+  const storage::KindRegistry& kinds() const { return *kinds_; }
+  // What this node itself holds (originals and replicas), read without the network.
+  storage::StorageResult<wire::FetchAns> FetchLocal(const wire::FetchReq& request,
+                                                    uint64_t now_ms) const;
+  size_t stored_values() const;
   size_t MemoryBytes() const;
 
  private:
   struct Inbound;
   struct PendingRequest {
-    enum class Owner : uint8_t { kApplication, kTopology } owner;
+    enum class Owner : uint8_t { kApplication, kTopology, kStorage } owner;
     uint64_t id = 0;  // application request id or topology cookie
   };
 
@@ -119,6 +160,13 @@ class Node : private TopologyHost {
                    const wire::Body& body, uint64_t cookie, uint64_t now_ms, Outbox* out) override;
   void Connect(const NodeId& peer, const wire::IpAddressPort& address, Outbox* out) override;
   void CloseLink(LinkId link, Outbox* out) override;
+
+  // StorageHost (topology() is the public accessor above)
+  Signer& signer() override { return *signer_; }
+  void SendReplica(const NodeId& peer, const wire::StoreReq& request, uint64_t now_ms,
+                   Outbox* out) override;
+  // After every event: storage notices neighbour changes.
+  void AfterEvent(uint64_t now_ms);
 
   // Message layer.
   uint64_t Originate(std::vector<wire::Destination> destinations, uint16_t code,
@@ -132,6 +180,7 @@ class Node : private TopologyHost {
   void HandleAnswer(const Inbound& in, uint64_t now_ms, Outbox* out);
   void Answer(const Inbound& in, const wire::MessageContents& contents, Outbox* out);
   void AnswerError(const Inbound& in, wire::ErrorCode code, std::string_view why, Outbox* out);
+  void AnswerError(const Inbound& in, wire::ErrorResponse error, Outbox* out);
   // An error answer built from the forwarding header alone (TTL exceeded, unroutable...).
   void AnswerErrorFromHeader(LinkId link, std::span<const uint8_t> bytes, wire::ErrorCode code,
                              std::string_view why, Outbox* out);
@@ -147,6 +196,9 @@ class Node : private TopologyHost {
   Random* random_;
   std::unique_ptr<LinkTable> links_;
   std::unique_ptr<Topology> topology_;
+  std::shared_ptr<const storage::KindRegistry> kinds_;
+  wire::WireContext wire_context_;  // knows the kinds' data models
+  std::unique_ptr<StorageService> storage_;
   TransactionTable transactions_;
   DuplicateCache duplicates_;
   absl::flat_hash_map<uint64_t, PendingRequest> pending_;  // txid -> owner

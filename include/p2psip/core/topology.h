@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -79,6 +80,12 @@ class Topology {
   virtual void OnTimer(uint64_t now_ms, Outbox* out) = 0;
   // Graceful departure (Leave to the neighbours).
   virtual void Leave(uint64_t now_ms, Outbox* out) = 0;
+
+  // --- Replication (read by storage) ---
+  // The closest predecessors and successors, closest first: the peers that hold copies of what
+  // this peer is responsible for and whose copies it holds. Empty for a client.
+  virtual std::span<const RingId> predecessors() const = 0;
+  virtual std::span<const RingId> successors() const = 0;
 
   virtual bool joined() const = 0;
   virtual size_t MemoryBytes() const = 0;

@@ -84,6 +84,17 @@ void Encode(ByteWriter& w, const StoredDataValue& v);
 bool Decode(ByteReader& r, DataModel model, StoredData* out);
 void Encode(ByteWriter& w, const StoredData& v);
 
+// The data signature input of RFC 6940 §7.1 without its last part, the SignerIdentity (which
+// the signer appends, as it does for message signatures):
+//   resource (raw Resource-ID bytes, no length prefix) ‖ uint32 kind ‖ uint64 storage_time ‖
+//   StoredDataValue
+// An array entry stored with the append index (0xFFFFFFFF) is signed, and later verified, with
+// index 0 (§7.4.1.1); digest §15.1 records the choice of raw Resource-ID bytes. Appends to `out`
+// (cleared first) so that a caller can reuse one buffer.
+void StoredDataSignatureInput(std::span<const uint8_t> resource, uint32_t kind,
+                              uint64_t storage_time, const StoredDataValue& value,
+                              std::vector<uint8_t>* out);
+
 // Reads a length prefix of `prefix_bytes` and hands `body` a reader over exactly that many
 // bytes; `body` must consume all of them. Any disagreement between the prefix and the contents
 // (contents running past it, or bytes left over) is kLengthMismatch: inside a container whose

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "absl/hash/hash.h"
@@ -11,6 +12,7 @@
 
 namespace p2psip::core::storage::shard_internal {
 
+using wire::DataModel;
 using wire::ErrorCode;
 
 size_t ResourceHash::operator()(std::span<const uint8_t> id) const {
@@ -91,6 +93,44 @@ const wire::DataValue& DataOf(const wire::StoredDataValue& v) {
   if (const auto* a = std::get_if<wire::ArrayEntry>(&v)) return a->value;
   if (const auto* d = std::get_if<wire::DictionaryEntry>(&v)) return d->value;
   return std::get<wire::DataValue>(v);
+}
+
+wire::StoredData Synthesized(DataModel model, uint32_t index, std::span<const uint8_t> key) {
+  wire::StoredData sd;  // storage_time 0, lifetime 0, algorithm {0,0}, identity none
+  switch (model) {
+    case DataModel::kSingle:
+      sd.value = wire::DataValue{};
+      break;
+    case DataModel::kArray:
+      sd.value = wire::ArrayEntry{index, {}};
+      break;
+    case DataModel::kDictionary:
+      sd.value = wire::DictionaryEntry{wire::DictionaryKey(key.begin(), key.end()), {}};
+      break;
+  }
+  return sd;
+}
+
+wire::StoredData ToStoredData(const Record& r, DataModel model, uint64_t now_ms) {
+  wire::StoredData sd = Synthesized(model, r.index, r.key());
+  sd.storage_time = r.storage_time;
+  sd.lifetime = RemainingLifetime(r, now_ms);
+  wire::DataValue dv{r.exists, std::vector<uint8_t>(r.value().begin(), r.value().end())};
+  std::visit(
+      [&dv](auto& v) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, wire::DataValue>) {
+          v = std::move(dv);
+        } else {
+          v.value = std::move(dv);
+        }
+      },
+      sd.value);
+  // The bytes were encoded by Store, so they decode; on the impossible failure the value goes
+  // out unsigned and the fetcher discards it.
+  wire::DecodeError error;
+  wire::ByteReader reader(r.signature(), &error);
+  if (!wire::Decode(reader, &sd.signature)) sd.signature = wire::Signature{};
+  return sd;
 }
 
 }  // namespace p2psip::core::storage::shard_internal

@@ -45,6 +45,12 @@ size_t LiveCount(std::span<const Record> kind_records, uint64_t now_ms);
 uint32_t RemainingLifetime(const Record& r, uint64_t now_ms);
 const wire::DataValue& DataOf(const wire::StoredDataValue& v);
 
+// A value that does not exist, as Fetch synthesizes it: storage_time 0, lifetime 0, algorithm
+// {0,0}, identity none, at the given slot.
+wire::StoredData Synthesized(wire::DataModel model, uint32_t index, std::span<const uint8_t> key);
+// The stored value as it goes on the wire, with what remains of its lifetime.
+wire::StoredData ToStoredData(const Record& r, wire::DataModel model, uint64_t now_ms);
+
 }  // namespace p2psip::core::storage::shard_internal
 
 #endif  // P2PSIP_CORE_STORAGE_SHARD_RECORDS_H_

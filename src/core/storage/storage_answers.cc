@@ -24,49 +24,13 @@ using shard_internal::Record;
 using shard_internal::Records;
 using shard_internal::RemainingLifetime;
 using shard_internal::Slot;
+using shard_internal::Synthesized;
+using shard_internal::ToStoredData;
 using shard_internal::UnknownKinds;
 using wire::DataModel;
 using wire::ErrorCode;
 
 // --- answers -------------------------------------------------------------------------------
-
-wire::StoredData Synthesized(DataModel model, uint32_t index, std::span<const uint8_t> key) {
-  wire::StoredData sd;  // storage_time 0, lifetime 0, algorithm {0,0}, identity none
-  switch (model) {
-    case DataModel::kSingle:
-      sd.value = wire::DataValue{};
-      break;
-    case DataModel::kArray:
-      sd.value = wire::ArrayEntry{index, {}};
-      break;
-    case DataModel::kDictionary:
-      sd.value = wire::DictionaryEntry{wire::DictionaryKey(key.begin(), key.end()), {}};
-      break;
-  }
-  return sd;
-}
-
-wire::StoredData ToStoredData(const Record& r, DataModel model, uint64_t now_ms) {
-  wire::StoredData sd = Synthesized(model, r.index, r.key());
-  sd.storage_time = r.storage_time;
-  sd.lifetime = RemainingLifetime(r, now_ms);
-  wire::DataValue dv{r.exists, std::vector<uint8_t>(r.value().begin(), r.value().end())};
-  std::visit(
-      [&dv](auto& v) {
-        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, wire::DataValue>) {
-          v = std::move(dv);
-        } else {
-          v.value = std::move(dv);
-        }
-      },
-      sd.value);
-  // The bytes were encoded by Store, so they decode; on the impossible failure the value goes
-  // out unsigned and the fetcher discards it.
-  wire::DecodeError error;
-  wire::ByteReader reader(r.signature(), &error);
-  if (!wire::Decode(reader, &sd.signature)) sd.signature = wire::Signature{};
-  return sd;
-}
 
 wire::MetaData MetaOf(bool exists, std::span<const uint8_t> value) {
   wire::MetaData m;

@@ -138,6 +138,7 @@ StorageResult<wire::StoreAns> StorageShard::Store(
 
   // 6, 7. Stage the new records (nothing changes yet): storage_time strictly newer than what
   // each replaces, then size and count. Too_Old wins over Too_Large, as the checks are ordered.
+  const bool replica = request.replica_number > 0;
   std::vector<Record> staged;
   std::optional<StorageError> too_old, too_large;
   for (size_t k = 0; k < kds.size(); ++k) {
@@ -179,10 +180,10 @@ StorageResult<wire::StoreAns> StorageShard::Store(
           break;
         }
       }
-      if (replaced == nullptr) {
-        replaced = FindLive(kind_records, slot, now_ms);
-        if (replaced == nullptr) ++new_slots;
-      }
+      if (replaced == nullptr) replaced = FindLive(kind_records, slot, now_ms);
+      // A replica store merges: what this peer already holds at least as new is kept.
+      if (replica && replaced != nullptr && sd.storage_time <= replaced->storage_time) continue;
+      if (replaced == nullptr) ++new_slots;
       if (replaced != nullptr && sd.storage_time <= replaced->storage_time && !too_old) {
         too_old =
             Fail(ErrorCode::kDataTooOld,
@@ -247,7 +248,7 @@ StorageResult<wire::StoreAns> StorageShard::Store(
   for (size_t k = 0; k < kds.size(); ++k) {
     uint64_t generation = current[k];
     if (!kds[k].values.empty()) {
-      generation = request.replica_number > 0                           ? kds[k].generation_counter
+      generation = replica ? std::max(current[k], kds[k].generation_counter)
                    : current[k] == std::numeric_limits<uint64_t>::max() ? current[k]
                                                                         : current[k] + 1;
       Records& recs = *existing->records;
@@ -260,6 +261,36 @@ StorageResult<wire::StoreAns> StorageShard::Store(
   if (existing != nullptr && existing->records->empty()) resources_.erase(request.resource.bytes());
   return answer;
 }
+
+// --- replication -----------------------------------------------------------------------------
+
+wire::StoreReq StorageShard::ExportReplica(const ResourceId& resource, uint8_t replica_number,
+                                           uint64_t now_ms) const {
+  wire::StoreReq req;
+  req.resource = resource;
+  req.replica_number = replica_number;
+  const Resource* r = FindResource(resource);
+  if (r == nullptr) return req;
+  for (const Record& rec : *r->records) {
+    if (!rec.Live(now_ms)) continue;
+    const KindDefinition* def = kinds_->Find(rec.kind);
+    if (def == nullptr) continue;  // the configuration dropped the kind: not ours to spread
+    if (req.kind_data.empty() || req.kind_data.back().kind != rec.kind) {
+      req.kind_data.push_back({rec.kind, rec.generation, true, {}, {}});
+    }
+    req.kind_data.back().values.push_back(shard_internal::ToStoredData(rec, def->model, now_ms));
+  }
+  return req;
+}
+
+std::vector<ResourceId> StorageShard::ResourceIds() const {
+  std::vector<ResourceId> ids;
+  ids.reserve(resources_.size());
+  for (const Resource& r : resources_) ids.emplace_back(r.id_bytes());
+  return ids;
+}
+
+void StorageShard::Erase(const ResourceId& resource) { resources_.erase(resource.bytes()); }
 
 // --- housekeeping ----------------------------------------------------------------------------
 

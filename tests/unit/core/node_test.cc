@@ -300,13 +300,15 @@ TEST(NodeTest, UnservedMethodsGetAnErrorNotSilence) {
   MiniNet net;
   const int a = net.Add(1), b = net.Add(2);
   net.Link(a, b);
-  wire::FetchReq fetch;
-  fetch.resource = wire::ChordResourceId("x");
-  net.node(a).Request({Destination::Node(net.node(b).id())}, 0x09, fetch, 0, &net.out_);
+  // AppAttach (§6.5.2) needs an application link layer this node does not run.
+  net.node(a).Request({Destination::Node(net.node(b).id())},
+                      static_cast<uint16_t>(wire::MessageCode::kAppAttachReq), wire::AppAttachReq{},
+                      0, &net.out_);
   net.Drain(a);
   net.Run();
   ASSERT_EQ(net.results(a).size(), 1u);
   EXPECT_FALSE(net.results(a)[0].status.ok());
+  EXPECT_THAT(net.results(a)[0].status.message(), testing::HasSubstr("Error_Forbidden"));
 }
 
 TEST(NodeTest, LateAnswersAreCounted) {

@@ -227,5 +227,33 @@ TEST(StoredDataTest, DecodeLengthDelimitedReportsBodyErrors) {
   EXPECT_STREQ(error.field, "outer");
 }
 
+// §7.1 / digest §15.1: raw Resource-ID ‖ uint32 kind ‖ uint64 storage_time ‖ StoredDataValue.
+TEST(StoredDataSignatureInputTest, MatchesHandEncoding) {
+  const std::vector<uint8_t> resource = {0xAA, 0xBB, 0xCC};
+  DictionaryEntry entry{{0x01, 0x02}, {true, {0x7F}}};
+  std::vector<uint8_t> out = {0xFF};  // cleared first
+  StoredDataSignatureInput(resource, 0x00000001, 0x0102030405060708ull, entry, &out);
+  const std::vector<uint8_t> expected = {
+      0xAA, 0xBB, 0xCC,                                // resource, no length prefix
+      0x00, 0x00, 0x00, 0x01,                          // kind
+      0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,  // storage_time
+      0x00, 0x02, 0x01, 0x02,                          // key<0..2^16-1>
+      0x01, 0x00, 0x00, 0x00, 0x01, 0x7F};             // exists, value<0..2^32-1>
+  EXPECT_EQ(out, expected);
+}
+
+// An appended array entry is signed as if its index were 0 (§7.4.1.1); an entry at an explicit
+// index is signed with that index.
+TEST(StoredDataSignatureInputTest, AppendIndexSignsAsZero) {
+  const std::vector<uint8_t> resource = {0x01};
+  std::vector<uint8_t> appended, zero, seven;
+  StoredDataSignatureInput(resource, 3, 9, ArrayEntry{kArrayAppend, {true, {1}}}, &appended);
+  StoredDataSignatureInput(resource, 3, 9, ArrayEntry{0, {true, {1}}}, &zero);
+  StoredDataSignatureInput(resource, 3, 9, ArrayEntry{7, {true, {1}}}, &seven);
+  EXPECT_EQ(appended, zero);
+  EXPECT_NE(appended, seven);
+  EXPECT_EQ(appended.size(), 1u + 4 + 8 + 4 + 1 + 4 + 1);
+}
+
 }  // namespace
 }  // namespace p2psip::wire

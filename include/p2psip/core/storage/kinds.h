@@ -18,6 +18,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "p2psip/core/environment.h"
 #include "p2psip/ids.h"
 #include "p2psip/wire/byte_reader.h"
 #include "p2psip/wire/constants.h"
@@ -70,13 +71,8 @@ class KindRegistry {
   absl::flat_hash_map<uint32_t, KindDefinition> kinds_;
 };
 
-// What the verifier learned about the signer of a value or a request from its certificate
-// (the crypto layer fills it in; tests build it by hand).
-struct SignerInfo {
-  NodeId node_id;                // the Node-ID the SignerIdentity names
-  std::vector<NodeId> node_ids;  // every Node-ID in the certificate (node_id among them)
-  std::string user_name;         // the rfc822Name, e.g. "alice@dht.example.com"
-};
+// What the verifier learned about the signer of a value or a request (environment.h).
+using SignerInfo = core::SignerInfo;
 
 }  // namespace p2psip::core::storage
 

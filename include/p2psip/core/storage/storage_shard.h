@@ -117,8 +117,14 @@ class StorageShard {
   // access policy (Error_Forbidden), generation counter (Error_Generation_Counter_Too_Low,
   // error_info = the current counters), storage_time strictly newer (Error_Data_Too_Old),
   // max-size and max-count (Error_Data_Too_Large). On success each changed kind's generation
-  // counter grows by one (originals) or takes the request's (replicas, which must not be 0),
-  // and the answer lists the new counters with empty replica lists (the node fills them in).
+  // counter grows by one (originals) or becomes the larger of the stored and the request's
+  // (replicas, whose counters must not be 0), and the answer lists the new counters with empty
+  // replica lists (the node fills them in).
+  //
+  // A replica store (replica_number >= 1) is how peers copy data among themselves (replication,
+  // and the transfers on join, leave and failure: digest §15.3). It merges: a value not newer
+  // than the one this shard holds at its slot is skipped rather than failing the request, so
+  // that the same data pushed twice, or by two peers, is harmless and the newest copy wins.
   StorageResult<wire::StoreAns> Store(const wire::StoreReq& request,
                                       const SignerInfo& request_signer,
                                       std::span<const std::vector<SignerInfo>> value_signers,
@@ -137,6 +143,17 @@ class StorageShard {
 
   // Drops values whose lifetime ended and resources left empty.
   void Expire(uint64_t now_ms);
+
+  // --- Replication ---
+  // Every live value at `resource` as a replica Store: each kind with its generation counter,
+  // each value with its signature, its array index or dictionary key, and the lifetime it has
+  // left. No kind_data when nothing live is held there.
+  wire::StoreReq ExportReplica(const ResourceId& resource, uint8_t replica_number,
+                               uint64_t now_ms) const;
+  // Every Resource-ID held, in no particular order.
+  std::vector<ResourceId> ResourceIds() const;
+  // Forgets a Resource-ID (its data now lives on closer peers).
+  void Erase(const ResourceId& resource);
 
   size_t resource_count() const;
   size_t value_count() const;

@@ -2,7 +2,8 @@
 // simulator; the client commands arrive with the node (DESIGN.md §7).
 //
 //   p2psip sim --nodes N --lookups M --seed S [--churn-median-session SECONDS --duration
-//              SECONDS] [--kill-fraction P] [--json]
+//              SECONDS] [--kill-fraction P] [--values K [--kill-consecutive C |
+//              --join-leave J]] [--json]
 //
 // Exit status 0 on success; 2 with a one-line reason on stderr for bad arguments.
 #include <cstdio>
@@ -56,6 +57,19 @@ int main(int argc, char** argv) {
                   "With --kill-fraction: update intervals after the kill before success counts");
   sim->add_option("--progress", cfg.progress_every_s,
                   "Seconds between progress lines on stderr (0: none)");
+  sim->add_option("--values", cfg.values,
+                  "Store K TURN-SERVICE values through random peers before any failure and fetch "
+                  "them all back at the end (at most 20 per node)")
+      ->check(CLI::NonNegativeNumber);
+  sim->add_option("--kill-consecutive", cfg.kill_consecutive,
+                  "With --values: kill C (1 or 2) of 3 consecutive peers at once, round after "
+                  "round around the ring, and time the return to 3 copies")
+      ->check(CLI::Range(1, 2));
+  sim->add_option("--kill-rounds", cfg.kill_rounds, "With --kill-consecutive: how many rounds")
+      ->check(CLI::PositiveNumber);
+  sim->add_option("--join-leave", cfg.join_leave,
+                  "With --values: J peers join and J peers leave gracefully, one at a time")
+      ->check(CLI::NonNegativeNumber);
   sim->add_flag("--json", json, "Print one JSON object instead of text");
 
   try {

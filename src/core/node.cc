@@ -651,7 +651,7 @@ void Node::Complete(const PendingRequest& pending, absl::Status status, const No
     return;
   }
   if (pending.owner == PendingRequest::Owner::kStorage) {
-    storage_->OnReplicaAnswer(status);
+    storage_->OnReplicaAnswer(status, now_ms);
     return;
   }
   // The topology gets the answer decoded; one that does not decode is a failed request.

@@ -31,7 +31,6 @@ bool Contains(std::span<const RingId> list, RingId id) {
 StorageService::StorageService(const NodeConfig& config, const storage::KindRegistry* kinds,
                                StorageHost* host, NodeCounters* counters)
     : config_(config),
-      kinds_(kinds),
       host_(host),
       counters_(counters),
       self_(RingId::Of(config.id)),
@@ -93,9 +92,15 @@ StorageResult<wire::Body> StorageService::Store(
       return Error(ErrorCode::kForbidden, "this peer is not responsible for the Resource-ID");
     }
   } else {
-    // §10.4: a replica store must come from a plausible peer, one of our neighbours.
+    // §10.4: a replica store must come from a plausible peer: a neighbour, or a peer closer
+    // than our furthest known predecessor (one we have not learned of yet). While we know
+    // fewer than three predecessors (joining, small ring) any peer is plausible.
     const RingId from = RingId::Of(request_signer.node_id);
-    if (!Contains(topology.predecessors(), from) && !Contains(topology.successors(), from)) {
+    const std::span<const RingId> preds = topology.predecessors();
+    const bool plausible = preds.size() < 3 || Contains(preds, from) ||
+                           Contains(topology.successors(), from) ||
+                           InOpen(from, preds.back(), self_);
+    if (!plausible) {
       return Error(ErrorCode::kForbidden, "replica store from a peer that is not a neighbour");
     }
   }
@@ -180,8 +185,12 @@ StorageResult<wire::FetchAns> StorageService::FetchLocal(const wire::FetchReq& r
   return shards_[ShardOf(request.resource)]->Fetch(request, now_ms);
 }
 
-void StorageService::OnReplicaAnswer(const absl::Status& status) {
-  if (!status.ok()) ++counters_->replica_stores_failed;
+void StorageService::OnReplicaAnswer(const absl::Status& status, uint64_t now_ms) {
+  if (status.ok()) return;
+  ++counters_->replica_stores_failed;
+  // The copy may be missing: after the hold-down, offer everything to every holder again.
+  resync_all_ = true;
+  sync_due_ms_ = std::min(sync_due_ms_, now_ms + config_.replica_holddown_ms);
 }
 
 // --- Replication -----------------------------------------------------------------------------
@@ -239,13 +248,16 @@ absl::InlinedVector<RingId, 3> StorageService::Holders(RingId id, const View& vi
 void StorageService::CheckNeighbours(uint64_t now_ms) {
   View v = CurrentView();
   if (v == seen_) return;
-  // A new immediate predecessor that lies between the old one and us has joined: its range
-  // moves to it now. Any other change waits out the hold-down.
-  const bool joined_before_us =
-      !v.preds.empty() && seen_.known &&
-      (seen_.preds.empty() ? v.preds[0] != self_ : InOpen(v.preds[0], seen_.preds[0], self_));
-  const uint64_t due =
-      joined_before_us ? now_ms : now_ms + config_.replica_holddown_ms;
+  // The successor replacement hold-down applies to what its name says: a new immediate
+  // successor gets its copies once it has lasted the hold-down. A change among the
+  // predecessors (a join before us takes its range; a failure makes us responsible, or first
+  // replica, for more) or further down the successors acts at once.
+  const bool successor_replaced =
+      seen_.known && !seen_.succs.empty() && (v.succs.empty() || v.succs[0] != seen_.succs[0]);
+  const bool predecessors_changed = v.preds != seen_.preds;
+  const uint64_t due = successor_replaced && !predecessors_changed
+                           ? now_ms + config_.replica_holddown_ms
+                           : now_ms;
   sync_due_ms_ = std::min(sync_due_ms_, due);
   seen_ = std::move(v);
 }
@@ -264,7 +276,8 @@ void StorageService::OnTimer(uint64_t now_ms, Outbox* out) {
 
 void StorageService::Sync(uint64_t now_ms, Outbox* out) {
   sync_due_ms_ = kNever;
-  const View old = synced_;
+  const View old = resync_all_ ? View{} : synced_;
+  resync_all_ = false;
   synced_ = seen_;
   for (auto& shard : shards_) {
     for (const ResourceId& id : shard->ResourceIds()) {

@@ -5,17 +5,22 @@
 // Resource-ID (a hash of the id picks the shard, so shards hold disjoint sets). For a Store it
 // verifies the signature of every value through the Signer (§7.1), checks that this peer is
 // responsible (originals) or that the sender is a neighbour (replica stores), applies it to the
-// shard, and copies the result to its two successors with replica_number 1 and 2.
+// shard, and copies the result to its two successors with replica_number 1 and 2. A replica
+// store that fails (error answer or timeout) makes the next sync offer everything to every
+// holder again.
 //
 // Replication maintenance compares the neighbour set (three predecessors and successors) with
 // the one it last acted on. For each Resource-ID held it works out the three holders (the
 // responsible peer and its two successors) under both views and sends a replica store to every
 // peer that has become a holder; a Resource-ID for which this peer is no longer one of the three
-// is dropped (§10.4: "SHOULD delete"). A new immediate predecessor (a join) is served at once,
-// so the joining peer holds its range before it is asked for it; any other change waits for the
-// successor replacement hold-down (30 s), so that a short-lived change moves nothing. A peer
-// that leaves first hands each Resource-ID to the peer that becomes its new holder. Every
-// maintenance store is a replica store (digest §15.3): it merges, the newest copy wins.
+// is dropped (§10.4: "SHOULD delete"). A new immediate successor gets its copies only after
+// the successor replacement hold-down (30 s), so that a successor that flaps moves nothing;
+// any other change acts at once: a joining predecessor gets its range before it is asked for
+// it, and when a peer fails, whichever surviving holder sees it among its predecessors or
+// second successors re-creates the lost copy without waiting (each failure is seen that way by
+// at least one holder). A peer that leaves first hands each Resource-ID to the peer that
+// becomes its new holder. Every maintenance store is a replica store (digest §15.3): it
+// merges, the newest copy wins.
 #ifndef P2PSIP_CORE_STORAGE_SERVICE_H_
 #define P2PSIP_CORE_STORAGE_SERVICE_H_
 
@@ -50,8 +55,9 @@ class StorageService {
       uint16_t code, const wire::Body& body, const SignerInfo& request_signer,
       std::span<const wire::GenericCertificate> certificates, uint64_t now_ms, Outbox* out);
 
-  // The outcome of a replica Store this service sent.
-  void OnReplicaAnswer(const absl::Status& status);
+  // The outcome of a replica Store this service sent. After a failure every Resource-ID is
+  // offered again to all its holders once the hold-down has passed.
+  void OnReplicaAnswer(const absl::Status& status, uint64_t now_ms);
 
   // Looks at the topology's neighbour set after every event and schedules maintenance when it
   // changed.
@@ -92,7 +98,6 @@ class StorageService {
                  uint64_t now_ms, Outbox* out);
 
   const NodeConfig& config_;
-  const storage::KindRegistry* kinds_;
   StorageHost* host_;
   NodeCounters* counters_;
   RingId self_;
@@ -100,6 +105,7 @@ class StorageService {
   View synced_;  // the view the holders were last brought in line with
   View seen_;    // the view at the last CheckNeighbours
   uint64_t sync_due_ms_;
+  bool resync_all_ = false;  // a replica store failed: the next sync offers everything
   uint64_t next_expiry_ms_ = 0;
   std::vector<uint8_t> scratch_;  // signature input
 };

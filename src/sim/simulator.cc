@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -14,6 +15,10 @@
 #include "absl/strings/str_format.h"
 #include "core/link_table.h"
 #include "p2psip/core/node.h"
+#include "p2psip/wire/body.h"
+#include "p2psip/wire/codec.h"
+#include "p2psip/wire/hashes.h"
+#include "p2psip/wire/usage_values.h"
 
 namespace p2psip::sim {
 namespace {
@@ -68,7 +73,30 @@ struct SimNode {
   int group = -1;  // partition the node was built in (--partition)
 };
 
-enum class Ev : uint8_t { kDeliver, kLinkUp, kLinkDown, kTimer, kStart, kKill, kLookup };
+enum class Ev : uint8_t {
+  kDeliver,
+  kLinkUp,
+  kLinkDown,
+  kTimer,
+  kStart,
+  kKill,
+  kLookup,
+  kStore,  // aux = value index
+  kFetch,  // aux = value index, link = sample index
+};
+
+// A TURN-SERVICE value (RFC 6940 §9) a peer stores at H(its Node-ID ‖ d).
+struct SimValue {
+  uint32_t owner = 0;
+  ResourceId resource;
+  RingId ring;
+  std::vector<uint8_t> bytes;  // the encoded TurnServer
+  uint64_t storage_time = 0;
+  bool stored = false;
+};
+
+constexpr uint32_t kTurnService = 2;
+constexpr uint32_t kValueLifetimeS = 7 * 24 * 3600;
 
 struct Event {
   uint64_t t;
@@ -116,6 +144,16 @@ class Simulation {
   void ScheduleLookups(int count, uint64_t from, uint64_t to, bool windowed);
   std::optional<RingId> Responsible(RingId key) const;
   void Progress(const char* phase);
+  // Storage.
+  void StoreValues();
+  void ScheduleFetchSample(uint64_t from, uint64_t to);
+  void OnValueResult(uint32_t i, core::Outbox::Result& r);
+  bool FetchedIntact(uint32_t i, std::span<const uint8_t> body, const SimValue& v) const;
+  int CopiesNear(const SimValue& v, int before, int after) const;
+  bool HoldsValue(uint32_t node, const SimValue& v) const;
+  int MinCopies();
+  void KillRounds(std::vector<double>* rounds);
+  void JoinLeave();
   std::vector<uint32_t> LiveRing() const;
   std::vector<uint32_t> LiveClients(bool attached_only) const;
 
@@ -126,6 +164,7 @@ class Simulation {
   uint64_t seq_ = 0;
   uint64_t now_ = 0;
   std::set<RingId> ring_;
+  std::map<RingId, uint32_t> ring_nodes_;  // the same ring, with each peer's node index
   core::Outbox out_;
   absl::flat_hash_map<uint64_t, LookupRecord> lookups_;  // (node << 32 | request id)
   uint64_t window_start_ = 0;
@@ -138,6 +177,24 @@ class Simulation {
   uint32_t joined_count_ = 0;
   uint64_t graceful_leaves_ = 0;
   int client_lookups_ = 0, client_lookups_ok_ = 0;
+  std::vector<SimValue> values_;
+  std::vector<uint8_t> turn_used_;  // per node: TURN-SERVICE iterations used (max-node-multiple)
+  // (node << 32 | request id) -> value index, or sample << 32 | value index for fetches.
+  absl::flat_hash_map<uint64_t, uint32_t> store_requests_;
+  absl::flat_hash_map<uint64_t, std::pair<uint32_t, uint32_t>> fetch_requests_;
+  // Per fetch sample: fetches with an outcome, those that got the value (after at most one
+  // retry), and those that got it at the first try. A fetch's tag is its sample index, with
+  // kRetry set on the second try.
+  static constexpr uint32_t kRetry = 1u << 31;
+  std::vector<int> sample_total_, sample_ok_, sample_first_ok_;
+  int min_copies_ = INT32_MAX;
+  core::NodeCounters storage_counters_;  // storage counters of the nodes gone, summed
+  void AddStorageCounters(const core::NodeCounters& c) {
+    storage_counters_.replica_stores_sent += c.replica_stores_sent;
+    storage_counters_.replica_stores_failed += c.replica_stores_failed;
+    storage_counters_.resources_dropped += c.resources_dropped;
+    storage_counters_.storage_errors += c.storage_errors;
+  }
   std::chrono::steady_clock::time_point wall_start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_progress_ = wall_start_;
   uint64_t events_ = 0;
@@ -240,6 +297,7 @@ void Simulation::Drain(uint32_t i) {
     Push(now_, Ev::kLinkDown, i, l);
   }
   for (auto& r : out_.results) {
+    OnValueResult(i, r);
     auto it = lookups_.find((uint64_t{i} << 32) | r.request_id);
     if (it == lookups_.end()) continue;
     const LookupRecord rec = it->second;
@@ -269,6 +327,7 @@ void Simulation::Drain(uint32_t i) {
   if (!n.in_ring && n.node->joined() && !n.node->config().client) {
     n.in_ring = true;
     ring_.insert(n.node->ring_id());
+    ring_nodes_[n.node->ring_id()] = i;
     ++joined_count_;
   }
   Reschedule(i);
@@ -278,7 +337,10 @@ void Simulation::Kill(uint32_t i) {
   SimNode& n = nodes_[i];
   if (!n.alive) return;
   n.alive = false;
-  if (n.in_ring) ring_.erase(n.node->ring_id());
+  if (n.in_ring) {
+    ring_.erase(n.node->ring_id());
+    ring_nodes_.erase(n.node->ring_id());
+  }
   n.in_ring = false;
   // In link id order: hash-map order differs between processes and the run must replay.
   std::vector<std::pair<LinkId, LinkEnd>> links(n.links.begin(), n.links.end());
@@ -288,17 +350,30 @@ void Simulation::Kill(uint32_t i) {
     Push(now_ + cfg_.failure_detect_ms, Ev::kLinkDown, end.peer, end.remote);
   }
   n.links.clear();
+  // Fetches this node had asked for and will never hear of: another peer asks instead.
+  std::vector<std::pair<uint64_t, std::pair<uint32_t, uint32_t>>> orphans;
+  for (const auto& entry : fetch_requests_) {
+    if (entry.first >> 32 == i) orphans.push_back(entry);
+  }
+  std::sort(orphans.begin(), orphans.end());
+  for (const auto& [key, fetch] : orphans) {
+    fetch_requests_.erase(key);
+    Push(now_, Ev::kFetch, kAnyNode, fetch.first, fetch.second);
+  }
+  AddStorageCounters(n.node->counters());
   n.node.reset();
   n.signer.reset();
   n.rng.reset();
 }
 
 void Simulation::Dispatch(Event& e) {
-  if (e.kind == Ev::kLookup && e.node == kAnyNode) {
+  if ((e.kind == Ev::kLookup || e.kind == Ev::kFetch) && e.node == kAnyNode) {
     // The origin is drawn when the lookup happens, among the nodes alive then.
     std::vector<uint32_t> live = LiveRing();
-    const std::vector<uint32_t> clients = LiveClients(/*attached_only=*/false);
-    live.insert(live.end(), clients.begin(), clients.end());
+    if (e.kind == Ev::kLookup) {
+      const std::vector<uint32_t> clients = LiveClients(/*attached_only=*/false);
+      live.insert(live.end(), clients.begin(), clients.end());
+    }
     if (live.empty()) return;
     e.node = live[rng_.Uniform(live.size())];
   }
@@ -339,6 +414,26 @@ void Simulation::Dispatch(Event& e) {
       }
       Kill(e.node);
       return;
+    case Ev::kStore: {
+      SimValue& v = values_[e.aux];
+      v.storage_time = now_;
+      wire::StoredData sd;
+      sd.storage_time = now_;
+      sd.lifetime = kValueLifetimeS;
+      sd.value = wire::DataValue{true, v.bytes};
+      const uint64_t id = n.node->Store(v.resource, kTurnService, {std::move(sd)}, now_, &out_);
+      store_requests_[(uint64_t{e.node} << 32) | id] = e.aux;
+      break;
+    }
+    case Ev::kFetch: {
+      if (!n.in_ring) return;
+      wire::StoredDataSpecifier spec;
+      spec.kind = kTurnService;
+      spec.model = wire::DataModel::kSingle;
+      const uint64_t id = n.node->Fetch(values_[e.aux].resource, {spec}, now_, &out_);
+      fetch_requests_[(uint64_t{e.node} << 32) | id] = {e.link, e.aux};
+      break;
+    }
     case Ev::kLookup: {
       const bool client = n.node->config().client;
       if (!n.in_ring && !client) return;
@@ -361,6 +456,194 @@ void Simulation::Dispatch(Event& e) {
     }
   }
   Drain(e.node);
+}
+
+// --- Storage ---------------------------------------------------------------------------------
+
+void Simulation::StoreValues() {
+  const std::vector<uint32_t> ring = LiveRing();
+  turn_used_.assign(nodes_.size(), 0);
+  const uint32_t max_d = 20;  // TURN-SERVICE max-node-multiple
+  if (static_cast<uint64_t>(cfg_.values) > uint64_t{max_d} * ring.size()) return;
+  values_.resize(cfg_.values);
+  for (int k = 0; k < cfg_.values; ++k) {
+    // A random peer with an iteration left stores its next TURN-SERVICE registration.
+    uint32_t owner = ring[rng_.Uniform(ring.size())];
+    while (turn_used_[owner] >= max_d) owner = ring[rng_.Uniform(ring.size())];
+    const uint8_t d = ++turn_used_[owner];
+    SimValue& v = values_[k];
+    v.owner = owner;
+    std::vector<uint8_t> name(nodes_[owner].node->id().bytes().begin(),
+                              nodes_[owner].node->id().bytes().end());
+    name.push_back(d);
+    v.resource = wire::ChordResourceId(name);
+    v.ring = RingId::Of(v.resource);
+    v.bytes = *wire::EncodeToBytes(wire::TurnServer{d, AddressOf(owner)});
+    // Ten stores a second, so that the stores are not one burst.
+    Push(now_ + 1 + 100 * static_cast<uint64_t>(k), Ev::kStore, owner, 0, k);
+  }
+  const uint64_t last = now_ + 100 * static_cast<uint64_t>(cfg_.values);
+  RunUntil(last + 20000);
+}
+
+void Simulation::ScheduleFetchSample(uint64_t from, uint64_t to) {
+  const uint32_t sample = static_cast<uint32_t>(sample_total_.size());
+  sample_total_.push_back(0);
+  sample_ok_.push_back(0);
+  sample_first_ok_.push_back(0);
+  uint32_t n = 0;
+  for (const SimValue& v : values_) n += v.stored;
+  uint32_t k = 0;
+  for (uint32_t v = 0; v < values_.size(); ++v) {
+    if (!values_[v].stored) continue;
+    Push(from + (to - from) * k++ / std::max<uint32_t>(1, n), Ev::kFetch, kAnyNode, sample, v);
+  }
+}
+
+void Simulation::OnValueResult(uint32_t i, core::Outbox::Result& r) {
+  const uint64_t key = (uint64_t{i} << 32) | r.request_id;
+  if (auto it = store_requests_.find(key); it != store_requests_.end()) {
+    values_[it->second].stored = r.status.ok();
+    store_requests_.erase(it);
+    return;
+  }
+  auto it = fetch_requests_.find(key);
+  if (it == fetch_requests_.end()) return;
+  const auto [tag, index] = it->second;
+  fetch_requests_.erase(it);
+  const uint32_t sample = tag & ~kRetry;
+  const bool ok = r.status.ok() && FetchedIntact(i, r.body, values_[index]);
+  if (!(tag & kRetry)) sample_first_ok_[sample] += ok;
+  if (!ok && !(tag & kRetry)) {
+    // As a SIP user agent would, try once more a second later (through another peer).
+    Push(now_ + 1000, Ev::kFetch, kAnyNode, tag | kRetry, index);
+    return;
+  }
+  ++sample_total_[sample];
+  sample_ok_[sample] += ok;
+}
+
+bool Simulation::FetchedIntact(uint32_t i, std::span<const uint8_t> body,
+                               const SimValue& v) const {
+  auto ans = wire::DecodeBody(static_cast<uint16_t>(wire::MessageCode::kFetchAns), body,
+                              nodes_[i].node->kinds().Context());
+  if (!ans.ok()) return false;
+  const auto& fetch = std::get<wire::FetchAns>(*ans);
+  if (fetch.kind_responses.size() != 1 || fetch.kind_responses[0].values.size() != 1) {
+    return false;
+  }
+  const wire::StoredData& sd = fetch.kind_responses[0].values[0];
+  const auto* dv = std::get_if<wire::DataValue>(&sd.value);
+  return dv != nullptr && dv->exists && dv->value == v.bytes && sd.storage_time == v.storage_time;
+}
+
+bool Simulation::HoldsValue(uint32_t node, const SimValue& v) const {
+  const SimNode& n = nodes_[node];
+  if (!n.alive || !n.node) return false;
+  wire::FetchReq req;
+  req.resource = v.resource;
+  wire::StoredDataSpecifier spec;
+  spec.kind = kTurnService;
+  spec.model = wire::DataModel::kSingle;
+  req.specifiers.push_back(std::move(spec));
+  auto ans = n.node->FetchLocal(req, now_);
+  const auto* fetch = std::get_if<wire::FetchAns>(&ans);
+  if (fetch == nullptr || fetch->kind_responses.size() != 1 ||
+      fetch->kind_responses[0].values.size() != 1) {
+    return false;
+  }
+  const wire::StoredData& sd = fetch->kind_responses[0].values[0];
+  const auto* dv = std::get_if<wire::DataValue>(&sd.value);
+  return dv != nullptr && dv->exists && sd.storage_time == v.storage_time;
+}
+
+// Copies held by the live peers from `before` positions ahead of the responsible peer to
+// `after` positions past it.
+int Simulation::CopiesNear(const SimValue& v, int before, int after) const {
+  if (ring_nodes_.empty()) return 0;
+  auto it = ring_nodes_.lower_bound(v.ring);
+  if (it == ring_nodes_.end()) it = ring_nodes_.begin();
+  for (int k = 0; k < before; ++k) {
+    if (it == ring_nodes_.begin()) it = ring_nodes_.end();
+    --it;
+  }
+  int copies = 0;
+  const int span = std::min<int>(before + 1 + after, static_cast<int>(ring_nodes_.size()));
+  for (int k = 0; k < span; ++k) {
+    copies += HoldsValue(it->second, v);
+    if (++it == ring_nodes_.end()) it = ring_nodes_.begin();
+  }
+  return copies;
+}
+
+int Simulation::MinCopies() {
+  int least = INT32_MAX;
+  for (const SimValue& v : values_) {
+    if (v.stored) least = std::min(least, CopiesNear(v, 3, 4));
+  }
+  min_copies_ = std::min(min_copies_, least);
+  return least;
+}
+
+void Simulation::KillRounds(std::vector<double>* rounds) {
+  const uint64_t interval = cfg_.update_interval_ms;
+  for (int round = 0; round < cfg_.kill_rounds; ++round) {
+    const std::vector<uint32_t> ring = LiveRing();
+    if (ring.size() < 6) break;
+    // Three consecutive peers at a place spread around the ring (ring order, not index order).
+    std::vector<uint32_t> ordered;
+    for (const auto& [id, idx] : ring_nodes_) ordered.push_back(idx);
+    const size_t at = (ordered.size() * round / cfg_.kill_rounds + rng_.Uniform(7)) %
+                      ordered.size();
+    uint32_t three[3];
+    for (int k = 0; k < 3; ++k) three[k] = ordered[(at + k) % ordered.size()];
+    // Which of the three survive: one pattern of the three possible, drawn at random.
+    const int spared = static_cast<int>(rng_.Uniform(3));
+    int killed = 0;
+    for (int k = 0; k < 3 && killed < cfg_.kill_consecutive; ++k) {
+      if (cfg_.kill_consecutive == 2 && k == spared) continue;
+      if (cfg_.kill_consecutive == 1 && k != spared) continue;
+      Push(now_, Ev::kKill, three[k]);
+      ++killed;
+    }
+    const uint64_t killed_at = now_;
+    RunUntil(now_);
+    // Check every second until every value has 3 copies among its nominal holders again.
+    double took = -1;
+    const uint64_t give_up = killed_at + 3 * interval;
+    while (now_ < give_up) {
+      RunUntil(now_ + 1000);
+      bool all = true;
+      int least = INT32_MAX;
+      for (const SimValue& v : values_) {
+        if (!v.stored) continue;
+        const int c = CopiesNear(v, 0, 2);
+        least = std::min(least, c);
+        all &= c >= 3;
+      }
+      min_copies_ = std::min(min_copies_, least);
+      if (all) {
+        took = (now_ - killed_at) / 1000.0;
+        break;
+      }
+    }
+    rounds->push_back(took);
+    Progress("kill rounds");
+  }
+}
+
+void Simulation::JoinLeave() {
+  for (int k = 0; k < cfg_.join_leave; ++k) {
+    const uint32_t before = joined_count_;
+    const uint32_t idx = AddNode(false);
+    Push(now_, Ev::kStart, idx);
+    RunUntil(now_ + 120000, [&] { return joined_count_ > before; });
+    RunUntil(now_ + 5000);
+    const std::vector<uint32_t> ring = LiveRing();
+    Push(now_, Ev::kKill, ring[rng_.Uniform(ring.size())], 0, 1);
+    RunUntil(now_ + 5000);
+    Progress("joins and leaves");
+  }
 }
 
 void Simulation::Progress(const char* phase) {
@@ -473,10 +756,20 @@ SimResult Simulation::Run() {
     RunUntil(now_ + 60000, [&] { return nodes_[idx].node->joined(); });
   }
 
+  // Values are stored before anything fails.
+  if (cfg_.values > 0) StoreValues();
+
   // Scenario.
   uint64_t end = now_;
   window_start_ = now_;
-  if (cfg_.kill_fraction > 0) {
+  std::vector<double> rereplication;
+  if (cfg_.values > 0 && cfg_.kill_consecutive > 0) {
+    KillRounds(&rereplication);
+    end = now_;
+  } else if (cfg_.values > 0 && cfg_.join_leave > 0) {
+    JoinLeave();
+    end = now_;
+  } else if (cfg_.kill_fraction > 0) {
     std::vector<uint32_t> live = LiveRing();
     for (size_t k = live.size(); k > 1; --k) std::swap(live[k - 1], live[rng_.Uniform(k)]);
     const size_t kills = static_cast<size_t>(cfg_.kill_fraction * live.size());
@@ -502,9 +795,17 @@ SimResult Simulation::Run() {
     ScheduleLookups(cfg_.lookups, now_ + 1, now_ + duration, true);
     uint64_t t = now_;
     const uint64_t stop = now_ + duration;
+    // With values: fetch all of them once every update interval, and count copies as often.
+    uint64_t next_sample = now_ + interval;
     while (true) {
       t += exp_ms(gap_s);
       if (t >= stop) break;
+      while (!values_.empty() && next_sample <= t) {
+        RunUntil(next_sample);
+        MinCopies();
+        ScheduleFetchSample(next_sample, next_sample + interval / 2);
+        next_sample += interval;
+      }
       RunUntil(t);
       const uint32_t idx = AddNode(false);
       Push(t, Ev::kStart, idx);
@@ -518,6 +819,11 @@ SimResult Simulation::Run() {
   }
   // Let the last lookups finish (5 transmissions of 3 s).
   RunUntil(end + 20000);
+  if (!values_.empty()) {
+    // The final sample: every stored value fetched through a random peer.
+    ScheduleFetchSample(now_ + 1, now_ + 1 + 10 * values_.size());
+    RunUntil(now_ + 1 + 10 * values_.size() + 20000);
+  }
 
   SimResult r;
   r.nodes = cfg_.nodes;
@@ -566,6 +872,48 @@ SimResult Simulation::Run() {
     }
   }
   r.trace_hash = trace_;
+  if (!values_.empty()) {
+    r.values = static_cast<int>(values_.size());
+    const std::vector<uint32_t> live = LiveRing();
+    MinCopies();
+    for (const SimValue& v : values_) {
+      if (!v.stored) continue;
+      ++r.values_stored;
+      bool anywhere = false;
+      for (uint32_t i : live) {
+        if (HoldsValue(i, v)) {
+          anywhere = true;
+          break;
+        }
+      }
+      r.values_lost += !anywhere;
+      const auto owner = ring_nodes_.lower_bound(v.ring);
+      const uint32_t responsible =
+          (owner == ring_nodes_.end() ? ring_nodes_.begin() : owner)->second;
+      r.values_at_responsible += HoldsValue(responsible, v);
+    }
+    r.values_fetchable = sample_ok_.empty() ? 0 : sample_ok_.back();
+    r.min_copies = min_copies_ == INT32_MAX ? 0 : min_copies_;
+    // A fetch whose requester departed before the answer came measures nothing: the sample's
+    // rate counts the fetches that got an answer or failed (error answer, timeout).
+    for (size_t s = 0; s < sample_total_.size(); ++s) {
+      r.fetchable_by_sample.push_back(
+          sample_total_[s] ? static_cast<double>(sample_ok_[s]) / sample_total_[s] : 0);
+      r.first_try_by_sample.push_back(
+          sample_total_[s] ? static_cast<double>(sample_first_ok_[s]) / sample_total_[s] : 0);
+    }
+    r.rereplication_by_round = rereplication;
+    for (uint32_t i : live) AddStorageCounters(nodes_[i].node->counters());
+    r.replica_stores_sent = storage_counters_.replica_stores_sent;
+    r.replica_stores_failed = storage_counters_.replica_stores_failed;
+    r.resources_dropped = storage_counters_.resources_dropped;
+    r.storage_errors = storage_counters_.storage_errors;
+    for (double t : rereplication) {
+      r.rereplication_seconds = t < 0 || r.rereplication_seconds < 0
+                                    ? -1
+                                    : std::max(r.rereplication_seconds, t);
+    }
+  }
   for (size_t w = 0; w < window_total_.size(); ++w) {
     r.success_by_interval.push_back(
         window_total_[w] ? static_cast<double>(window_ok_[w]) / window_total_[w] : 0);
@@ -593,12 +941,34 @@ std::string SimResult::ToJson() const {
       "\"rss_per_node_bytes\":%u,\"virtual_seconds\":%.1f,\"wall_seconds\":%.2f,"
       "\"messages_delivered\":%u,\"graceful_leaves\":%u,\"partitions_detected\":%u,"
       "\"trace_hash\":\"%016x\","
-      "\"success_by_interval\":[%s]}",
+      "\"success_by_interval\":[%s]%s}",
       nodes, live_nodes, clients, lookups, lookups_ok, client_lookups, client_lookups_ok,
       success_rate, mean_hops, p50_hops, p99_hops, half_log2_n, hist,
       ring_correct ? "true" : "false", ring_errors, maintenance_msgs_per_node_per_s, links_per_node,
       memory_per_node_bytes, rss_per_node_bytes, virtual_seconds, wall_seconds, messages_delivered,
-      graceful_leaves, partitions_detected, trace_hash, windows);
+      graceful_leaves, partitions_detected, trace_hash, windows, StorageJson());
+}
+
+std::string SimResult::StorageJson() const {
+  if (values == 0) return "";
+  std::string samples, first, rounds;
+  for (size_t i = 0; i < fetchable_by_sample.size(); ++i) {
+    absl::StrAppend(&samples, i ? "," : "", absl::StrFormat("%.4f", fetchable_by_sample[i]));
+    absl::StrAppend(&first, i ? "," : "", absl::StrFormat("%.4f", first_try_by_sample[i]));
+  }
+  for (size_t i = 0; i < rereplication_by_round.size(); ++i) {
+    absl::StrAppend(&rounds, i ? "," : "", absl::StrFormat("%.1f", rereplication_by_round[i]));
+  }
+  return absl::StrFormat(
+      ",\"values\":%d,\"values_stored\":%d,\"values_fetchable\":%d,\"values_lost\":%d,"
+      "\"values_at_responsible\":%d,\"min_copies\":%d,\"rereplication_seconds\":%.1f,"
+      "\"rereplication_by_round\":[%s],\"fetchable_by_sample\":[%s],"
+      "\"first_try_by_sample\":[%s],"
+      "\"replica_stores_sent\":%u,\"replica_stores_failed\":%u,\"resources_dropped\":%u,"
+      "\"storage_errors\":%u",
+      values, values_stored, values_fetchable, values_lost, values_at_responsible, min_copies,
+      rereplication_seconds, rounds, samples, first, replica_stores_sent, replica_stores_failed,
+      resources_dropped, storage_errors);
 }
 
 std::string SimResult::ToText() const {
@@ -612,7 +982,13 @@ std::string SimResult::ToText() const {
       nodes, live_nodes, lookups, 100 * success_rate, mean_hops, half_log2_n, p50_hops, p99_hops,
       ring_correct ? "yes" : "no", ring_errors, maintenance_msgs_per_node_per_s, links_per_node,
       memory_per_node_bytes, rss_per_node_bytes, virtual_seconds, messages_delivered, wall_seconds,
-      trace_hash);
+      trace_hash) +
+         (values == 0
+              ? ""
+              : absl::StrFormat("values: %d stored, %d fetchable, %d lost, %d at the responsible "
+                                "peer; min copies %d; re-replication %.1f s\n",
+                                values_stored, values_fetchable, values_lost,
+                                values_at_responsible, min_copies, rereplication_seconds));
 }
 
 absl::StatusOr<SimResult> RunSimulation(const SimConfig& config) {
@@ -634,6 +1010,18 @@ absl::StatusOr<SimResult> RunSimulation(const SimConfig& config) {
   if (config.update_interval_ms == 0) {
     return absl::InvalidArgumentError("--update-interval must be positive");
   }
+  if (config.values < 0) return absl::InvalidArgumentError("--values must not be negative");
+  if (static_cast<int64_t>(config.values) > int64_t{20} * config.nodes) {
+    return absl::InvalidArgumentError(
+        "--values: at most 20 per node (TURN-SERVICE max-node-multiple)");
+  }
+  if (config.kill_consecutive < 0 || config.kill_consecutive > 2) {
+    return absl::InvalidArgumentError("--kill-consecutive must be 1 or 2 (of 3)");
+  }
+  if ((config.kill_consecutive > 0 || config.join_leave > 0) && config.values == 0) {
+    return absl::InvalidArgumentError("--kill-consecutive and --join-leave need --values");
+  }
+  if (config.kill_rounds < 1) return absl::InvalidArgumentError("--kill-rounds must be >= 1");
   Simulation sim(config);
   return sim.Run();
 }

@@ -53,6 +53,16 @@ struct SimConfig {
   double measure_after_intervals = 2;
   // Progress line on stderr every this many seconds of wall time (0 = quiet).
   double progress_every_s = 5;
+  // Storage: K TURN-SERVICE values stored through random peers after the ring settles (and
+  // before any failure), then fetched through random peers (0 = none).
+  int values = 0;
+  // With values: kill this many (1 or 2) of 3 consecutive peers at once, `kill_rounds` times
+  // at places spread around the ring, each round once the values have 3 copies again (or after
+  // 3 update intervals).
+  int kill_consecutive = 0;
+  int kill_rounds = 10;
+  // With values: this many peers join and as many leave gracefully, one at a time.
+  int join_leave = 0;
 };
 
 struct SimResult {
@@ -84,8 +94,35 @@ struct SimResult {
   // Success rate of lookups issued in successive windows of one update interval after the
   // kill or during churn (what the recovery looks like over time).
   std::vector<double> success_by_interval;
+  // Storage (with values > 0). A value's copies are the live peers holding it among the
+  // responsible peer, its 4 successors and 3 predecessors (where replicas live).
+  int values = 0;
+  int values_stored = 0;      // Stores answered OK
+  int values_fetchable = 0;   // fetched back, intact, by the final sample
+  int values_lost = 0;        // held by no live peer at all at the end
+  int values_at_responsible = 0;  // held by the peer responsible for them at the end
+  int min_copies = 0;         // fewest copies of any stored value at any check
+  // Longest time, over the kill rounds, from a kill until every value had 3 copies again
+  // (-1: some round never got there).
+  double rereplication_seconds = 0;
+  std::vector<double> rereplication_by_round;
+  // Fraction of the fetches of a sample that returned the value intact (every stored value is
+  // fetched once per sample: every update interval during churn, once at the end otherwise).
+  // A fetch that fails (an error such as Error_Loop_Detected while the ring changes, a timeout,
+  // or the value missing) is tried once more a second later through another random peer, as a
+  // user agent would; first_try_by_sample is the rate without that retry. A fetch whose
+  // requesting peer departs before the answer is asked again by another peer.
+  std::vector<double> fetchable_by_sample;
+  std::vector<double> first_try_by_sample;
+  // Storage counters summed over every node that ran (replica stores sent and failed,
+  // Resource-IDs dropped by peers no longer among their holders, error answers to storage).
+  uint64_t replica_stores_sent = 0;
+  uint64_t replica_stores_failed = 0;
+  uint64_t resources_dropped = 0;
+  uint64_t storage_errors = 0;
 
   std::string ToJson() const;
+  std::string StorageJson() const;  // the storage fields, "" without values
   std::string ToText() const;
 };
 

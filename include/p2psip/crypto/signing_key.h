@@ -5,8 +5,8 @@
 // verifies two schemes, both over SHA-256:
 //   kRsa2048Sha256   RSASSA-PKCS1-v1_5 (hash 4, sig 1); keys of at least 2048 bits
 //   kEcdsaP256Sha256 ECDSA on P-256, DER-encoded ECDSA-Sig-Value (hash 4, sig 3)
-// Keys of any other type, an RSA modulus under 2048 bits or another curve are refused where
-// they enter (parsing or generation), so a key object always names one of the two schemes.
+// Keys of any other type, an RSA modulus under 2048 bits or another curve are refused by the
+// parsers, so a key object always holds a key of one of the two schemes.
 // Certificates, and the Node-ID and user name they carry, are a separate layer.
 #ifndef P2PSIP_CRYPTO_SIGNING_KEY_H_
 #define P2PSIP_CRYPTO_SIGNING_KEY_H_

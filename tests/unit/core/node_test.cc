@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "core/link_table.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "p2psip/wire/codec.h"
 #include "p2psip/wire/hashes.h"

@@ -7,6 +7,7 @@
 #include <openssl/nid.h>
 #include <openssl/rsa.h>
 
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +15,12 @@
 #include "p2psip/wire/constants.h"
 
 namespace p2psip::crypto {
+
+// Names the parameter in gtest's messages (found by argument-dependent lookup).
+void PrintTo(SignatureScheme scheme, std::ostream* os) {
+  *os << (scheme == SignatureScheme::kRsa2048Sha256 ? "rsa-2048" : "ecdsa-p256");
+}
+
 namespace {
 
 using Bytes = std::vector<uint8_t>;

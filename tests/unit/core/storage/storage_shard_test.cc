@@ -563,5 +563,187 @@ TEST_F(StorageShardTest, MemoryBytesPerRecord) {
   EXPECT_LT(per_record, 512.0);
 }
 
+// --- Replica stores merge (digest §15.3) ------------------------------------------------------
+
+TEST_F(StorageShardTest, ReplicaStoreMergesKeepingTheNewestValue) {
+  const SignerInfo peer = User(kBob, 0xB2);  // the replicating peer
+  auto replica = [&](uint64_t generation, StoredData sd) {
+    return Ok(StoreAt(alice_res_, {{kSingleKind, generation, true, {std::move(sd)}, {}}}, peer,
+                      alice_, kNow, 1))
+        .kind_responses[0]
+        .generation_counter;
+  };
+  auto held = [&] {
+    return Fetch(alice_res_, {Spec(kSingleKind, DataModel::kSingle)}).kind_responses[0];
+  };
+  Ok(Store({{kSingleKind, 0, true, {Single("a", 100)}, {}}}, alice_));  // counter 1
+  // Equal storage_time: skipped, no error; the counter becomes the larger one.
+  EXPECT_EQ(replica(5, Single("b", 100)), 5u);
+  EXPECT_EQ(held().values[0], Single("a", 100));
+  EXPECT_EQ(held().generation, 5u);
+  // Older: skipped; a smaller counter does not lower it.
+  EXPECT_EQ(replica(3, Single("c", 90)), 5u);
+  EXPECT_EQ(held().values[0], Single("a", 100));
+  EXPECT_EQ(held().generation, 5u);
+  // Newer: replaces.
+  EXPECT_EQ(replica(4, Single("d", 110)), 5u);
+  EXPECT_EQ(held().values[0], Single("d", 110));
+  EXPECT_EQ(held().generation, 5u);
+  EXPECT_EQ(replica(9, Single("e", 120)), 9u);
+  EXPECT_EQ(held().values[0], Single("e", 120));
+  EXPECT_EQ(held().generation, 9u);
+  EXPECT_EQ(shard_.value_count(), 1u);
+}
+
+TEST_F(StorageShardTest, ReplicaStoreMergesPerSlot) {
+  const SignerInfo peer = User(kBob, 0xB2);
+  Ok(Store({{kArrayKind, 0, true, {Entry(0, "x", 50), Entry(1, "y", 50)}, {}}}, alice_));
+  // Index 0 older (kept), index 1 newer (replaced), index 2 new (added).
+  Ok(StoreAt(
+      alice_res_,
+      {{kArrayKind, 2, true, {Entry(0, "old", 40), Entry(1, "new", 60), Entry(2, "z", 1)}, {}}},
+      peer, alice_, kNow, 2));
+  wire::StoredDataSpecifier spec = Spec(kArrayKind, DataModel::kArray);
+  spec.indices = {{0, wire::kArrayLastIndex}};
+  const wire::FetchAns f = Fetch(alice_res_, {spec});
+  ASSERT_EQ(f.kind_responses[0].values.size(), 3u);
+  EXPECT_EQ(f.kind_responses[0].values[0], Entry(0, "x", 50));
+  EXPECT_EQ(f.kind_responses[0].values[1], Entry(1, "new", 60));
+  EXPECT_EQ(f.kind_responses[0].values[2], Entry(2, "z", 1));
+  EXPECT_EQ(f.kind_responses[0].generation, 2u);
+}
+
+TEST_F(StorageShardTest, ReplicaStoreOfOnlyStaleValuesChangesNothingButTheCounter) {
+  const SignerInfo peer = User(kBob, 0xB2);
+  Ok(Store({{kSingleKind, 0, true, {Single("a", 100, 3600)}, {}}}, alice_));
+  Ok(StoreAt(alice_res_, {{kSingleKind, 1, true, {Single("a", 100, 30)}, {}}}, peer, alice_,
+             kNow + 1000, 1));
+  // The lifetime is that of the value kept, not of the skipped copy.
+  EXPECT_EQ(Fetch(alice_res_, {Spec(kSingleKind, DataModel::kSingle)}, kNow + 1000)
+                .kind_responses[0]
+                .values[0]
+                .lifetime,
+            3599u);
+  EXPECT_EQ(shard_.value_count(), 1u);
+}
+
+TEST_F(StorageShardTest, OriginalStoreStillRejectsEqualStorageTimeAfterAReplica) {
+  const SignerInfo peer = User(kBob, 0xB2);
+  Ok(StoreAt(alice_res_, {{kSingleKind, 3, true, {Single("r", 100)}, {}}}, peer, alice_, kNow, 1));
+  EXPECT_EQ(Err(Store({{kSingleKind, 0, true, {Single("o", 100)}, {}}}, alice_)).code,
+            ErrorCode::kDataTooOld);
+  EXPECT_EQ(Err(Store({{kSingleKind, 0, true, {Single("o", 99)}, {}}}, alice_)).code,
+            ErrorCode::kDataTooOld);
+  EXPECT_EQ(Ok(Store({{kSingleKind, 0, true, {Single("o", 101)}, {}}}, alice_))
+                .kind_responses[0]
+                .generation_counter,
+            4u);
+}
+
+// --- ExportReplica, ResourceIds, Erase --------------------------------------------------------
+
+TEST_F(StorageShardTest, ExportReplicaRoundTripsIntoAnotherShard) {
+  Ok(Store({{kSingleKind, 0, true, {Single("one", 10, 600)}, {}},
+            {kArrayKind, 0, true, {Entry(0, "a", 10, 600), Entry(3, "d", 10, 60)}, {}},
+            {kDictKind, 0, true, {Dict("k1", "v1", 10, 600), Dict("k2", "", 10, 600, false)}, {}}},
+           alice_));
+  Ok(Store({{kSingleKind, 0, true, {Single("two", 20, 600)}, {}}}, alice_));  // counter 2
+
+  const uint64_t later = kNow + 10'000;
+  const wire::StoreReq req = shard_.ExportReplica(alice_res_, 1, later);
+  EXPECT_EQ(req.resource, alice_res_);
+  EXPECT_EQ(req.replica_number, 1u);
+  ASSERT_EQ(req.kind_data.size(), 3u);
+  for (const wire::StoreKindData& kd : req.kind_data) {
+    EXPECT_EQ(kd.generation_counter, kd.kind == kSingleKind ? 2u : 1u) << kd.kind;
+    for (const StoredData& sd : kd.values) {
+      EXPECT_EQ(sd.signature, Sig());
+      EXPECT_LE(sd.lifetime, 590u);  // what is left of it
+    }
+  }
+
+  StorageShard other(&kinds_);
+  std::vector<std::vector<SignerInfo>> signers;
+  for (const wire::StoreKindData& kd : req.kind_data)
+    signers.emplace_back(kd.values.size(), alice_);
+  const auto stored = other.Store(req, User(kBob, 0xB2), signers, later);
+  ASSERT_TRUE(std::holds_alternative<wire::StoreAns>(stored))
+      << std::get<StorageError>(stored).reason;
+  EXPECT_EQ(other.value_count(), shard_.value_count());
+
+  wire::StoredDataSpecifier array = Spec(kArrayKind, DataModel::kArray);
+  array.indices = {{0, wire::kArrayLastIndex}};
+  const std::vector<wire::StoredDataSpecifier> specs = {
+      Spec(kSingleKind, DataModel::kSingle), array, Spec(kDictKind, DataModel::kDictionary)};
+  for (const uint64_t t : {later, later + 30'000, later + 100'000}) {
+    const auto a = shard_.Fetch({alice_res_, specs}, t);
+    const auto b = other.Fetch({alice_res_, specs}, t);
+    ASSERT_TRUE(std::holds_alternative<wire::FetchAns>(a));
+    ASSERT_TRUE(std::holds_alternative<wire::FetchAns>(b));
+    EXPECT_EQ(std::get<wire::FetchAns>(b), std::get<wire::FetchAns>(a)) << t;
+  }
+  const wire::FetchAns f = Fetch(alice_res_, specs, later);
+  EXPECT_EQ(f.kind_responses[0].values[0], Single("two", 20, 590));
+  EXPECT_EQ(f.kind_responses[1].values.size(), 4u);  // 0, gaps 1 and 2, 3
+}
+
+TEST_F(StorageShardTest, ExportReplicaLifetimeShrinksAndExpiredValuesStayBehind) {
+  Ok(Store({{kArrayKind, 0, true, {Entry(0, "short", 1, 10), Entry(1, "long", 1, 100)}, {}}},
+           alice_));
+  auto lifetimes = [&](uint64_t now) {
+    std::vector<uint32_t> out;
+    const wire::StoreReq req = shard_.ExportReplica(alice_res_, 2, now);
+    for (const wire::StoreKindData& kd : req.kind_data) {
+      for (const StoredData& sd : kd.values) out.push_back(sd.lifetime);
+    }
+    return out;
+  };
+  EXPECT_EQ(lifetimes(kNow), (std::vector<uint32_t>{10, 100}));
+  EXPECT_EQ(lifetimes(kNow + 5'000), (std::vector<uint32_t>{5, 95}));
+  EXPECT_EQ(lifetimes(kNow + 10'000), (std::vector<uint32_t>{90}));  // "short" has expired
+  const wire::StoreReq req = shard_.ExportReplica(alice_res_, 2, kNow + 10'000);
+  ASSERT_EQ(req.kind_data.size(), 1u);
+  ASSERT_EQ(req.kind_data[0].values.size(), 1u);
+  EXPECT_EQ(req.kind_data[0].values[0], Entry(1, "long", 1, 90));
+  // Everything expired, or nothing held: no kind data at all.
+  EXPECT_TRUE(shard_.ExportReplica(alice_res_, 1, kNow + 100'000).kind_data.empty());
+  const wire::StoreReq none = shard_.ExportReplica(Res(kBob), 1, kNow);
+  EXPECT_TRUE(none.kind_data.empty());
+  EXPECT_EQ(none.resource, Res(kBob));
+}
+
+TEST_F(StorageShardTest, ResourceIdsAndErase) {
+  EXPECT_TRUE(shard_.ResourceIds().empty());
+  std::vector<ResourceId> expected;
+  for (int i = 0; i < 3; ++i) {
+    const SignerInfo u = User("user" + std::to_string(i) + "@dht.example.com");
+    Ok(Store({{kSingleKind, 0, true, {Single("v", 1)}, {}}}, u));
+    expected.push_back(Res(u.user_name));
+  }
+  auto sorted = [](std::vector<ResourceId> ids) {
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  EXPECT_EQ(sorted(shard_.ResourceIds()), sorted(expected));
+
+  const SignerInfo u1 = User("user1@dht.example.com");
+  shard_.Erase(expected[1]);
+  EXPECT_EQ(shard_.resource_count(), 2u);
+  EXPECT_EQ(shard_.value_count(), 2u);
+  EXPECT_EQ(sorted(shard_.ResourceIds()), sorted({expected[0], expected[2]}));
+  const wire::FetchAns f = Fetch(expected[1], {Spec(kSingleKind, DataModel::kSingle)});
+  ASSERT_EQ(f.kind_responses.size(), 1u);
+  EXPECT_EQ(f.kind_responses[0].generation, 0u);
+  ASSERT_EQ(f.kind_responses[0].values.size(), 1u);
+  EXPECT_FALSE(std::get<DataValue>(f.kind_responses[0].values[0].value).exists);
+  shard_.Erase(expected[1]);  // already gone: nothing happens
+  shard_.Erase(Res(kBob));
+  EXPECT_EQ(shard_.resource_count(), 2u);
+  // An erased Resource-ID starts afresh: an older storage_time is accepted, the counter is 1.
+  const wire::StoreAns again = Ok(Store({{kSingleKind, 0, true, {Single("w", 0)}, {}}}, u1));
+  ASSERT_EQ(again.kind_responses.size(), 1u);
+  EXPECT_EQ(again.kind_responses[0].generation_counter, 1u);
+}
+
 }  // namespace
 }  // namespace p2psip::core::storage

@@ -276,6 +276,9 @@ void ChordTopology::OnLinkDown(LinkId link, const NodeId& peer, uint64_t now_ms,
   update_on_link_.erase(r);
   ring_links_.erase(r);
   if (state_ == State::kLeft) return;
+  // A peer without a link leaves the routing table whatever happens next: an entry we cannot
+  // forward to would swallow every request for its range ("no route").
+  bool changed = table_.Remove(r);
   if ((state_ == State::kClient && link == client_link_) ||
       ((state_ == State::kAttachingNeighbors || state_ == State::kJoining ||
         state_ == State::kClientAttaching) &&
@@ -284,7 +287,6 @@ void ChordTopology::OnLinkDown(LinkId link, const NodeId& peer, uint64_t now_ms,
     Restart(now_ms, "lost the admitting peer");
     return;
   }
-  bool changed = table_.Remove(r);
   changed |= RefillNeighbors();
   if (state_ != State::kJoined) return;
   if (table_.AllPeers().empty() && !config_.first_node) {

@@ -22,6 +22,16 @@ constexpr uint64_t kExpiryIntervalMs = 60000;
 
 StorageError Error(ErrorCode code, std::string reason) { return {code, std::move(reason), {}}; }
 
+// A shard's Resource-IDs in byte order: what maintenance sends must not depend on hash order
+// (the simulator replays runs bit for bit).
+std::vector<ResourceId> SortedIds(const storage::StorageShard& shard) {
+  std::vector<ResourceId> ids = shard.ResourceIds();
+  std::ranges::sort(ids, [](const ResourceId& a, const ResourceId& b) {
+    return std::ranges::lexicographical_compare(a.bytes(), b.bytes());
+  });
+  return ids;
+}
+
 bool Contains(std::span<const RingId> list, RingId id) {
   return std::ranges::find(list, id) != list.end();
 }
@@ -280,7 +290,7 @@ void StorageService::Sync(uint64_t now_ms, Outbox* out) {
   resync_all_ = false;
   synced_ = seen_;
   for (auto& shard : shards_) {
-    for (const ResourceId& id : shard->ResourceIds()) {
+    for (const ResourceId& id : SortedIds(*shard)) {
       const RingId r = RingId::Of(id);
       bool unsure_now = false, unsure_before = false;
       const auto now_holders = Holders(r, synced_, &unsure_now);
@@ -306,7 +316,7 @@ void StorageService::Sync(uint64_t now_ms, Outbox* out) {
 void StorageService::HandOff(uint64_t now_ms, Outbox* out) {
   const View v = CurrentView();
   for (auto& shard : shards_) {
-    for (const ResourceId& id : shard->ResourceIds()) {
+    for (const ResourceId& id : SortedIds(*shard)) {
       bool unsure = false;
       const auto h = Holders(RingId::Of(id), v, &unsure);
       const auto at = std::ranges::find(h, self_);

@@ -93,6 +93,7 @@ struct SimValue {
   std::vector<uint8_t> bytes;  // the encoded TurnServer
   uint64_t storage_time = 0;
   bool stored = false;
+  RingId stored_at;  // the peer responsible when it was stored
 };
 
 constexpr uint32_t kTurnService = 2;
@@ -504,6 +505,7 @@ void Simulation::OnValueResult(uint32_t i, core::Outbox::Result& r) {
   const uint64_t key = (uint64_t{i} << 32) | r.request_id;
   if (auto it = store_requests_.find(key); it != store_requests_.end()) {
     values_[it->second].stored = r.status.ok();
+    values_[it->second].stored_at = RingId::Of(r.responder);
     store_requests_.erase(it);
     return;
   }
@@ -639,9 +641,11 @@ void Simulation::JoinLeave() {
     Push(now_, Ev::kStart, idx);
     RunUntil(now_ + 120000, [&] { return joined_count_ > before; });
     RunUntil(now_ + 5000);
+    MinCopies();
     const std::vector<uint32_t> ring = LiveRing();
     Push(now_, Ev::kKill, ring[rng_.Uniform(ring.size())], 0, 1);
     RunUntil(now_ + 5000);
+    MinCopies();
     Progress("joins and leaves");
   }
 }
@@ -891,6 +895,7 @@ SimResult Simulation::Run() {
       const uint32_t responsible =
           (owner == ring_nodes_.end() ? ring_nodes_.begin() : owner)->second;
       r.values_at_responsible += HoldsValue(responsible, v);
+      r.values_moved += nodes_[responsible].node->ring_id() != v.stored_at;
     }
     r.values_fetchable = sample_ok_.empty() ? 0 : sample_ok_.back();
     r.min_copies = min_copies_ == INT32_MAX ? 0 : min_copies_;
@@ -961,12 +966,13 @@ std::string SimResult::StorageJson() const {
   }
   return absl::StrFormat(
       ",\"values\":%d,\"values_stored\":%d,\"values_fetchable\":%d,\"values_lost\":%d,"
-      "\"values_at_responsible\":%d,\"min_copies\":%d,\"rereplication_seconds\":%.1f,"
+      "\"values_at_responsible\":%d,\"values_moved\":%d,\"min_copies\":%d,\"rereplication_seconds\":%.1f,"
       "\"rereplication_by_round\":[%s],\"fetchable_by_sample\":[%s],"
       "\"first_try_by_sample\":[%s],"
       "\"replica_stores_sent\":%u,\"replica_stores_failed\":%u,\"resources_dropped\":%u,"
       "\"storage_errors\":%u",
-      values, values_stored, values_fetchable, values_lost, values_at_responsible, min_copies,
+      values, values_stored, values_fetchable, values_lost, values_at_responsible, values_moved,
+      min_copies,
       rereplication_seconds, rounds, samples, first, replica_stores_sent, replica_stores_failed,
       resources_dropped, storage_errors);
 }

@@ -101,6 +101,7 @@ struct SimResult {
   int values_fetchable = 0;   // fetched back, intact, by the final sample
   int values_lost = 0;        // held by no live peer at all at the end
   int values_at_responsible = 0;  // held by the peer responsible for them at the end
+  int values_moved = 0;  // whose responsible peer at the end is not the one that took the Store
   int min_copies = 0;         // fewest copies of any stored value at any check
   // Longest time, over the kill rounds, from a kill until every value had 3 copies again
   // (-1: some round never got there).

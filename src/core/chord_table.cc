@@ -53,6 +53,7 @@ bool ChordTable::AddNeighbor(RingId peer) {
                                          [self](RingId p) { return Distance(p, self); });
   const bool succ_changed = InsertSorted(succs_, peer, options_.neighbors,
                                          [self](RingId p) { return Distance(self, p); });
+  if (pred_changed || succ_changed) ++neighbors_version_;
   return pred_changed || succ_changed;
 }
 
@@ -73,6 +74,7 @@ bool ChordTable::Remove(RingId peer) {
       }
     }
   }
+  if (changed) ++neighbors_version_;
   return changed;
 }
 

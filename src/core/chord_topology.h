@@ -44,6 +44,9 @@ class ChordTopology final : public Topology {
   void Leave(uint64_t now_ms, Outbox* out) override;
   std::span<const RingId> predecessors() const override;
   std::span<const RingId> successors() const override;
+  uint64_t neighbors_version() const override {
+    return table_.neighbors_version() * 2 + (state_ == State::kClient ? 1 : 0);
+  }
   bool joined() const override { return state_ == State::kJoined || state_ == State::kClient; }
   size_t MemoryBytes() const override;
 

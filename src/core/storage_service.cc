@@ -4,7 +4,6 @@
 #include <limits>
 #include <utility>
 
-#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "p2psip/wire/stored_data.h"
 
@@ -51,9 +50,12 @@ StorageService::StorageService(const NodeConfig& config, const storage::KindRegi
 
 size_t StorageService::ShardOf(const ResourceId& id) const {
   if (shards_.size() == 1) return 0;
+  // Resource-IDs are already uniform hashes: their first bytes pick the shard, the same in
+  // every process (a runtime can steer a request to its core from the bytes alone).
+  uint64_t v = 0;
   const std::span<const uint8_t> b = id.bytes();
-  return absl::HashOf(std::string_view(reinterpret_cast<const char*>(b.data()), b.size())) %
-         shards_.size();
+  for (size_t i = 0; i < b.size() && i < 8; ++i) v = (v << 8) | b[i];
+  return v % shards_.size();
 }
 
 // --- Requests --------------------------------------------------------------------------------
@@ -256,6 +258,9 @@ absl::InlinedVector<RingId, 3> StorageService::Holders(RingId id, const View& vi
 }
 
 void StorageService::CheckNeighbours(uint64_t now_ms) {
+  const uint64_t version = host_->topology().neighbors_version();
+  if (version == seen_version_ && seen_.known) return;  // the common case: one compare
+  seen_version_ = version;
   View v = CurrentView();
   if (v == seen_) return;
   // The successor replacement hold-down applies to what its name says: a new immediate

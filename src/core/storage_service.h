@@ -2,7 +2,7 @@
 // accepted value on three peers through joins, leaves and failures (digest §6).
 //
 // It owns the node's storage shards and routes each request to the shard that owns its
-// Resource-ID (a hash of the id picks the shard, so shards hold disjoint sets). For a Store it
+// Resource-ID (its first bytes pick the shard, so shards hold disjoint sets). For a Store it
 // verifies the signature of every value through the Signer (§7.1), checks that this peer is
 // responsible (originals) or that the sender is a neighbour (replica stores), applies it to the
 // shard, and copies the result to its two successors with replica_number 1 and 2. A replica
@@ -104,6 +104,7 @@ class StorageService {
   std::vector<std::unique_ptr<storage::StorageShard>> shards_;
   View synced_;  // the view the holders were last brought in line with
   View seen_;    // the view at the last CheckNeighbours
+  uint64_t seen_version_ = 0;  // the topology's neighbors_version() then
   uint64_t sync_due_ms_;
   bool resync_all_ = false;  // a replica store failed: the next sync offers everything
   uint64_t next_expiry_ms_ = 0;

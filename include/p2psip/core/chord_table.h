@@ -50,6 +50,8 @@ class ChordTable {
   const absl::InlinedVector<RingId, kMinNeighbors>& predecessors() const { return preds_; }
   const absl::InlinedVector<RingId, kMinNeighbors>& successors() const { return succs_; }
   std::optional<RingId> predecessor() const;
+  // Grows by one whenever either list changes (so a reader can tell cheaply that it did).
+  uint64_t neighbors_version() const { return neighbors_version_; }
   std::optional<RingId> successor() const;
   bool IsNeighbor(RingId peer) const;
 
@@ -95,6 +97,7 @@ class ChordTable {
   // fingers_[i-1] is finger i; a slot equal to self_ is empty (a peer never lists itself).
   std::vector<RingId> fingers_;
   int finger_count_set_ = 0;
+  uint64_t neighbors_version_ = 0;
 };
 
 }  // namespace p2psip::core

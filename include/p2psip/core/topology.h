@@ -86,6 +86,8 @@ class Topology {
   // this peer is responsible for and whose copies it holds. Empty for a client.
   virtual std::span<const RingId> predecessors() const = 0;
   virtual std::span<const RingId> successors() const = 0;
+  // Changes whenever predecessors() or successors() may have changed.
+  virtual uint64_t neighbors_version() const = 0;
 
   virtual bool joined() const = 0;
   virtual size_t MemoryBytes() const = 0;

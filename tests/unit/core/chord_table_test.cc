@@ -106,6 +106,23 @@ TEST(ChordTableTest, NewTableIsEmpty) {
   EXPECT_FALSE(table.Contains(Hi(7)));
 }
 
+TEST(ChordTableTest, NeighborsVersionCountsListChangesOnly) {
+  ChordTable t(Hi(100));
+  const uint64_t v0 = t.neighbors_version();
+  EXPECT_TRUE(t.AddNeighbor(Hi(110)));
+  const uint64_t v1 = t.neighbors_version();
+  EXPECT_NE(v1, v0);
+  EXPECT_FALSE(t.AddNeighbor(Hi(110)));  // already there: no change, same version
+  EXPECT_EQ(t.neighbors_version(), v1);
+  EXPECT_TRUE(t.OfferFinger(Hi(100) + RingId::PowerOfTwo(127)));  // fingers are not neighbours
+  EXPECT_EQ(t.neighbors_version(), v1);
+  EXPECT_TRUE(t.Remove(Hi(110)));
+  EXPECT_NE(t.neighbors_version(), v1);
+  const uint64_t v2 = t.neighbors_version();
+  EXPECT_FALSE(t.Remove(Hi(110)));
+  EXPECT_EQ(t.neighbors_version(), v2);
+}
+
 TEST(ChordTableTest, OptionsAreClamped) {
   EXPECT_EQ(ChordTable(Hi(1), {.neighbors = 0, .fingers = 0}).options().neighbors, 3u);
   EXPECT_EQ(ChordTable(Hi(1), {.neighbors = 1, .fingers = 0}).finger_count(), 1);

@@ -112,6 +112,15 @@ class FakeTopology final : public Topology {
   void Leave(uint64_t, Outbox*) override {}
   std::span<const RingId> predecessors() const override { return preds; }
   std::span<const RingId> successors() const override { return succs; }
+  // The lists are assigned directly by the tests: a version made of their contents.
+  uint64_t neighbors_version() const override {
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (const auto* list : {&preds, &succs}) {
+      h = (h ^ list->size()) * 0x100000001B3ull;
+      for (RingId r : *list) h = ((h ^ r.hi()) * 0x100000001B3ull ^ r.lo()) * 0x100000001B3ull;
+    }
+    return h;
+  }
   bool joined() const override { return true; }
   size_t MemoryBytes() const override { return 0; }
 

@@ -144,6 +144,19 @@ StorageResult<wire::Body> StorageService::Store(
     }
   }
 
+  // RFC 7904 §3.3: a SIP-REGISTRATION's AOR is its signer's user name (USER-NODE-MATCH makes
+  // the Resource-ID its hash), so the overlay's domain restriction applies to that name.
+  if (const storage::DomainRestriction* domains = config_.sip_domain_restriction.get()) {
+    for (size_t k = 0; k < request.kind_data.size(); ++k) {
+      if (request.kind_data[k].kind != wire::kKindSipRegistration) continue;
+      for (const SignerInfo& s : value_signers[k]) {
+        if (absl::Status allowed = domains->Check(s.user_name); !allowed.ok()) {
+          return Error(ErrorCode::kForbidden, std::string(allowed.message()));
+        }
+      }
+    }
+  }
+
   storage::StorageShard& shard = *shards_[ShardOf(request.resource)];
   auto stored = shard.Store(request, request_signer, value_signers, now_ms);
   if (auto* error = std::get_if<StorageError>(&stored)) return std::move(*error);

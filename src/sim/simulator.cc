@@ -180,7 +180,7 @@ class Simulation {
   int client_lookups_ = 0, client_lookups_ok_ = 0;
   std::vector<SimValue> values_;
   std::vector<uint8_t> turn_used_;  // per node: TURN-SERVICE iterations used (max-node-multiple)
-  // (node << 32 | request id) -> value index, or sample << 32 | value index for fetches.
+  // (node << 32 | request id) of a Store -> value index; of a Fetch -> (tag, value index).
   absl::flat_hash_map<uint64_t, uint32_t> store_requests_;
   absl::flat_hash_map<uint64_t, std::pair<uint32_t, uint32_t>> fetch_requests_;
   // Per fetch sample: fetches with an outcome, those that got the value (after at most one
@@ -465,7 +465,11 @@ void Simulation::StoreValues() {
   const std::vector<uint32_t> ring = LiveRing();
   turn_used_.assign(nodes_.size(), 0);
   const uint32_t max_d = 20;  // TURN-SERVICE max-node-multiple
-  if (static_cast<uint64_t>(cfg_.values) > uint64_t{max_d} * ring.size()) return;
+  if (static_cast<uint64_t>(cfg_.values) > uint64_t{max_d} * ring.size()) {
+    std::fprintf(stderr, "sim: %d values do not fit %zu peers (20 each): none stored\n",
+                 cfg_.values, ring.size());
+    return;
+  }
   values_.resize(cfg_.values);
   for (int k = 0; k < cfg_.values; ++k) {
     // A random peer with an iteration left stores its next TURN-SERVICE registration.
@@ -599,12 +603,12 @@ void Simulation::KillRounds(std::vector<double>* rounds) {
                       ordered.size();
     uint32_t three[3];
     for (int k = 0; k < 3; ++k) three[k] = ordered[(at + k) % ordered.size()];
-    // Which of the three survive: one pattern of the three possible, drawn at random.
-    const int spared = static_cast<int>(rng_.Uniform(3));
+    // One of the three drawn at random: with C = 2 it survives, with C = 1 it is the one killed.
+    const int drawn = static_cast<int>(rng_.Uniform(3));
     int killed = 0;
     for (int k = 0; k < 3 && killed < cfg_.kill_consecutive; ++k) {
-      if (cfg_.kill_consecutive == 2 && k == spared) continue;
-      if (cfg_.kill_consecutive == 1 && k != spared) continue;
+      if (cfg_.kill_consecutive == 2 && k == drawn) continue;
+      if (cfg_.kill_consecutive == 1 && k != drawn) continue;
       Push(now_, Ev::kKill, three[k]);
       ++killed;
     }

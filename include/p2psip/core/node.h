@@ -19,6 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "p2psip/core/chord_table.h"
 #include "p2psip/core/environment.h"
+#include "p2psip/core/storage/access_control.h"
 #include "p2psip/core/storage/kinds.h"
 #include "p2psip/core/storage/storage_shard.h"
 #include "p2psip/core/topology.h"
@@ -65,6 +66,9 @@ struct NodeConfig {
   // limits), how many shards split the Resource-IDs, and the successor replacement hold-down
   // before lost copies are re-created (§10.4, digest §6: 30 s).
   std::shared_ptr<const storage::KindRegistry> kinds;
+  // RFC 7904 §3.3 (<sip:domain-restriction>): the AORs whose SIP-REGISTRATIONs this overlay
+  // stores, checked against the user name of each value's signer (null: any domain).
+  std::shared_ptr<const storage::DomainRestriction> sip_domain_restriction;
   size_t storage_shards = 1;
   uint64_t replica_holddown_ms = 30000;
 };

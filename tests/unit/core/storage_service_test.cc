@@ -403,6 +403,30 @@ TEST_F(StorageServiceTest, SipRegistrationWithAnotherNodesKeyIsForbidden) {
   EXPECT_EQ(rig_.service->value_count(), 1u);
 }
 
+// RFC 7904 §3.3: with a domain restriction, a SIP-REGISTRATION whose AOR (the signer's user
+// name) is outside the allowed domains is refused even though the access policy passes.
+TEST_F(StorageServiceTest, SipRegistrationOutsideTheDomainRestrictionIsForbidden) {
+  rig_.config.sip_domain_restriction = std::make_shared<const storage::DomainRestriction>(
+      storage::DomainRestriction::OverlayDomain("dht.example.com"));
+  rig_.host.topo.responsible = true;
+  auto registration = [](Writer& w) {
+    const std::vector<uint8_t> key(w.id.bytes().begin(), w.id.bytes().end());
+    return w.Sign(wire::ChordResourceId(w.info.user_name), kSip, 100,
+                  DictionaryEntry{key, DataValue{true, Bytes("sip:x")}});
+  };
+  Writer mallory(0xE1, "mallory@evil.example");
+  const StorageError e = Err(rig_.Store(
+      Req(wire::ChordResourceId(mallory.info.user_name), kSip, {registration(mallory)}),
+      mallory.info));
+  EXPECT_EQ(e.code, ErrorCode::kForbidden);
+  EXPECT_NE(e.reason.find("evil.example"), std::string::npos) << e.reason;
+  EXPECT_EQ(rig_.service->value_count(), 0u);
+  Writer alice(0xA1, "alice@dht.example.com");
+  OkStore(rig_.Store(Req(wire::ChordResourceId(alice.info.user_name), kSip, {registration(alice)}),
+                     alice.info));
+  EXPECT_EQ(rig_.service->value_count(), 1u);
+}
+
 TEST_F(StorageServiceTest, OriginalWithSameStorageTimeIsTooOld) {
   OkStore(rig_.Store(Req(res_, kTurn, {writer_.Single(res_, "a", 100)}), writer_.info));
   EXPECT_EQ(Err(rig_.Store(Req(res_, kTurn, {writer_.Single(res_, "b", 100)}), writer_.info)).code,

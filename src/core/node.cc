@@ -95,9 +95,10 @@ Node::Node(NodeConfig config, Signer* signer, Random* random)
       transactions_(TransactionTable::Options{.retransmit_ms = config_.reliability_timer_ms}) {
   topology_ =
       std::make_unique<ChordTopology>(config_, static_cast<TopologyHost*>(this), &counters_);
-  kinds_ = config_.kinds != nullptr
-               ? config_.kinds
-               : std::make_shared<const storage::KindRegistry>(storage::KindRegistry::WithBuiltins());
+  kinds_ =
+      config_.kinds != nullptr
+          ? config_.kinds
+          : std::make_shared<const storage::KindRegistry>(storage::KindRegistry::WithBuiltins());
   wire_context_ = kinds_->Context(static_cast<uint8_t>(config_.id.size()));
   storage_ = std::make_unique<StorageService>(config_, kinds_.get(),
                                               static_cast<StorageHost*>(this), &counters_);
@@ -205,8 +206,8 @@ uint64_t Node::RouteQuery(const ResourceId& resource, uint64_t now_ms, Outbox* o
                  static_cast<uint16_t>(MessageCode::kRouteQueryReq), req, now_ms, out);
 }
 
-uint64_t Node::Store(const ResourceId& resource, uint32_t kind, std::vector<wire::StoredData> values,
-                     uint64_t now_ms, Outbox* out) {
+uint64_t Node::Store(const ResourceId& resource, uint32_t kind,
+                     std::vector<wire::StoredData> values, uint64_t now_ms, Outbox* out) {
   wire::StoreReq req;
   req.resource = resource;
   req.replica_number = 0;

@@ -283,9 +283,8 @@ void StorageService::CheckNeighbours(uint64_t now_ms) {
   const bool successor_replaced =
       seen_.known && !seen_.succs.empty() && (v.succs.empty() || v.succs[0] != seen_.succs[0]);
   const bool predecessors_changed = v.preds != seen_.preds;
-  const uint64_t due = successor_replaced && !predecessors_changed
-                           ? now_ms + config_.replica_holddown_ms
-                           : now_ms;
+  const uint64_t due =
+      successor_replaced && !predecessors_changed ? now_ms + config_.replica_holddown_ms : now_ms;
   sync_due_ms_ = std::min(sync_due_ms_, due);
   seen_ = std::move(v);
 }
@@ -319,8 +318,8 @@ void StorageService::Sync(uint64_t now_ms, Outbox* out) {
         }
         continue;
       }
-      const auto before = old.known ? Holders(r, old, &unsure_before)
-                                    : absl::InlinedVector<RingId, 3>{};
+      const auto before =
+          old.known ? Holders(r, old, &unsure_before) : absl::InlinedVector<RingId, 3>{};
       const bool trust_before = old.known && !unsure_before && !before.empty();
       for (size_t i = 0; i < now_holders.size(); ++i) {
         const RingId h = now_holders[i];

@@ -1,5 +1,5 @@
-// StorageService: RELOAD storage at one peer (RFC 6940 §7) and the replication (§10.4) that keeps every
-// accepted value on three peers through joins, leaves and failures (digest §6).
+// StorageService: RELOAD storage at one peer (RFC 6940 §7) and the replication (§10.4) that keeps
+// every accepted value on three peers through joins, leaves and failures (digest §6).
 //
 // It owns the node's storage shards and routes each request to the shard that owns its
 // Resource-ID (its first bytes pick the shard, so shards hold disjoint sets). For a Store it
@@ -51,9 +51,10 @@ class StorageService {
   // Answers a Store, Fetch, Stat or Find addressed to this node: the answer body, or the error.
   // `origin` signed the request (`request_signer` is what its certificate says); the
   // certificates are those the request carried, for the values' signatures.
-  storage::StorageResult<wire::Body> Handle(
-      uint16_t code, const wire::Body& body, const SignerInfo& request_signer,
-      std::span<const wire::GenericCertificate> certificates, uint64_t now_ms, Outbox* out);
+  storage::StorageResult<wire::Body> Handle(uint16_t code, const wire::Body& body,
+                                            const SignerInfo& request_signer,
+                                            std::span<const wire::GenericCertificate> certificates,
+                                            uint64_t now_ms, Outbox* out);
 
   // The outcome of a replica Store this service sent. After a failure every Resource-ID is
   // offered again to all its holders once the hold-down has passed.
@@ -94,16 +95,16 @@ class StorageService {
                                            std::span<const wire::GenericCertificate> certificates,
                                            uint64_t now_ms, Outbox* out);
   storage::StorageResult<wire::Body> Find(const wire::FindReq& request, uint64_t now_ms) const;
-  void Replicate(const ResourceId& id, const NodeId& peer, uint8_t replica_number,
-                 uint64_t now_ms, Outbox* out);
+  void Replicate(const ResourceId& id, const NodeId& peer, uint8_t replica_number, uint64_t now_ms,
+                 Outbox* out);
 
   const NodeConfig& config_;
   StorageHost* host_;
   NodeCounters* counters_;
   RingId self_;
   std::vector<std::unique_ptr<storage::StorageShard>> shards_;
-  View synced_;  // the view the holders were last brought in line with
-  View seen_;    // the view at the last CheckNeighbours
+  View synced_;                // the view the holders were last brought in line with
+  View seen_;                  // the view at the last CheckNeighbours
   uint64_t seen_version_ = 0;  // the topology's neighbors_version() then
   uint64_t sync_due_ms_;
   bool resync_all_ = false;  // a replica store failed: the next sync offers everything

@@ -529,8 +529,7 @@ void Simulation::OnValueResult(uint32_t i, core::Outbox::Result& r) {
   sample_ok_[sample] += ok;
 }
 
-bool Simulation::FetchedIntact(uint32_t i, std::span<const uint8_t> body,
-                               const SimValue& v) const {
+bool Simulation::FetchedIntact(uint32_t i, std::span<const uint8_t> body, const SimValue& v) const {
   auto ans = wire::DecodeBody(static_cast<uint16_t>(wire::MessageCode::kFetchAns), body,
                               nodes_[i].node->kinds().Context());
   if (!ans.ok()) return false;
@@ -599,8 +598,8 @@ void Simulation::KillRounds(std::vector<double>* rounds) {
     // Three consecutive peers at a place spread around the ring (ring order, not index order).
     std::vector<uint32_t> ordered;
     for (const auto& [id, idx] : ring_nodes_) ordered.push_back(idx);
-    const size_t at = (ordered.size() * round / cfg_.kill_rounds + rng_.Uniform(7)) %
-                      ordered.size();
+    const size_t at =
+        (ordered.size() * round / cfg_.kill_rounds + rng_.Uniform(7)) % ordered.size();
     uint32_t three[3];
     for (int k = 0; k < 3; ++k) three[k] = ordered[(at + k) % ordered.size()];
     // One of the three drawn at random: with C = 2 it survives, with C = 1 it is the one killed.
@@ -918,9 +917,8 @@ SimResult Simulation::Run() {
     r.resources_dropped = storage_counters_.resources_dropped;
     r.storage_errors = storage_counters_.storage_errors;
     for (double t : rereplication) {
-      r.rereplication_seconds = t < 0 || r.rereplication_seconds < 0
-                                    ? -1
-                                    : std::max(r.rereplication_seconds, t);
+      r.rereplication_seconds =
+          t < 0 || r.rereplication_seconds < 0 ? -1 : std::max(r.rereplication_seconds, t);
     }
   }
   for (size_t w = 0; w < window_total_.size(); ++w) {
@@ -970,35 +968,35 @@ std::string SimResult::StorageJson() const {
   }
   return absl::StrFormat(
       ",\"values\":%d,\"values_stored\":%d,\"values_fetchable\":%d,\"values_lost\":%d,"
-      "\"values_at_responsible\":%d,\"values_moved\":%d,\"min_copies\":%d,\"rereplication_seconds\":%.1f,"
+      "\"values_at_responsible\":%d,\"values_moved\":%d,\"min_copies\":%d,\"rereplication_"
+      "seconds\":%.1f,"
       "\"rereplication_by_round\":[%s],\"fetchable_by_sample\":[%s],"
       "\"first_try_by_sample\":[%s],"
       "\"replica_stores_sent\":%u,\"replica_stores_failed\":%u,\"resources_dropped\":%u,"
       "\"storage_errors\":%u",
       values, values_stored, values_fetchable, values_lost, values_at_responsible, values_moved,
-      min_copies,
-      rereplication_seconds, rounds, samples, first, replica_stores_sent, replica_stores_failed,
-      resources_dropped, storage_errors);
+      min_copies, rereplication_seconds, rounds, samples, first, replica_stores_sent,
+      replica_stores_failed, resources_dropped, storage_errors);
 }
 
 std::string SimResult::ToText() const {
   return absl::StrFormat(
-      "nodes %d (live %d), lookups %d, success %.2f%%\n"
-      "hops: mean %.3f (½·log2 N = %.3f), p50 %.0f, p99 %.0f\n"
-      "ring correct: %s (%d nodes with a wrong successor or predecessor)\n"
-      "maintenance: %.4f messages per node per second\n"
-      "links: %.1f per node; memory: %u bytes per node (core state), %u (process RSS)\n"
-      "%.0f virtual seconds, %u messages, %.2f s wall, trace %016x\n",
-      nodes, live_nodes, lookups, 100 * success_rate, mean_hops, half_log2_n, p50_hops, p99_hops,
-      ring_correct ? "yes" : "no", ring_errors, maintenance_msgs_per_node_per_s, links_per_node,
-      memory_per_node_bytes, rss_per_node_bytes, virtual_seconds, messages_delivered, wall_seconds,
-      trace_hash) +
+             "nodes %d (live %d), lookups %d, success %.2f%%\n"
+             "hops: mean %.3f (½·log2 N = %.3f), p50 %.0f, p99 %.0f\n"
+             "ring correct: %s (%d nodes with a wrong successor or predecessor)\n"
+             "maintenance: %.4f messages per node per second\n"
+             "links: %.1f per node; memory: %u bytes per node (core state), %u (process RSS)\n"
+             "%.0f virtual seconds, %u messages, %.2f s wall, trace %016x\n",
+             nodes, live_nodes, lookups, 100 * success_rate, mean_hops, half_log2_n, p50_hops,
+             p99_hops, ring_correct ? "yes" : "no", ring_errors, maintenance_msgs_per_node_per_s,
+             links_per_node, memory_per_node_bytes, rss_per_node_bytes, virtual_seconds,
+             messages_delivered, wall_seconds, trace_hash) +
          (values == 0
               ? ""
               : absl::StrFormat("values: %d stored, %d fetchable, %d lost, %d at the responsible "
                                 "peer; min copies %d; re-replication %.1f s\n",
-                                values_stored, values_fetchable, values_lost,
-                                values_at_responsible, min_copies, rereplication_seconds));
+                                values_stored, values_fetchable, values_lost, values_at_responsible,
+                                min_copies, rereplication_seconds));
 }
 
 absl::StatusOr<SimResult> RunSimulation(const SimConfig& config) {

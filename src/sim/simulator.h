@@ -97,12 +97,12 @@ struct SimResult {
   // Storage (with values > 0). A value's copies are the live peers holding it among the
   // responsible peer, its 4 successors and 3 predecessors (where replicas live).
   int values = 0;
-  int values_stored = 0;      // Stores answered OK
-  int values_fetchable = 0;   // fetched back, intact, by the final sample
-  int values_lost = 0;        // held by no live peer at all at the end
+  int values_stored = 0;          // Stores answered OK
+  int values_fetchable = 0;       // fetched back, intact, by the final sample
+  int values_lost = 0;            // held by no live peer at all at the end
   int values_at_responsible = 0;  // held by the peer responsible for them at the end
   int values_moved = 0;  // whose responsible peer at the end is not the one that took the Store
-  int min_copies = 0;         // fewest copies of any stored value at any check
+  int min_copies = 0;    // fewest copies of any stored value at any check
   // Longest time, over the kill rounds, from a kill until every value had 3 copies again
   // (-1: some round never got there).
   double rereplication_seconds = 0;

@@ -70,7 +70,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   signer.user_name = "fuzz@example.com";
   if (data[0] & 1) req.resource = wire::ChordResourceId(signer.user_name);
   std::vector<std::vector<core::SignerInfo>> signers;
-  for (const wire::StoreKindData& kd : req.kind_data) signers.emplace_back(kd.values.size(), signer);
+  for (const wire::StoreKindData& kd : req.kind_data)
+    signers.emplace_back(kd.values.size(), signer);
 
   constexpr uint64_t kNow = 1'700'000'000'000;
   core::storage::StorageShard shard(&kinds);

@@ -86,8 +86,7 @@ class SimulationSigner final : public Signer {
   explicit SimulationSigner(NodeId self, std::string user_name = "")
       : self_(std::move(self)), user_name_(std::move(user_name)) {}
   wire::Signature Sign(std::span<const uint8_t> input) override;
-  std::optional<SignerInfo> Verify(std::span<const uint8_t> input,
-                                   const wire::Signature& signature,
+  std::optional<SignerInfo> Verify(std::span<const uint8_t> input, const wire::Signature& signature,
                                    std::span<const wire::GenericCertificate> certificates) override;
 
  private:

@@ -415,9 +415,9 @@ TEST_F(StorageServiceTest, SipRegistrationOutsideTheDomainRestrictionIsForbidden
                   DictionaryEntry{key, DataValue{true, Bytes("sip:x")}});
   };
   Writer mallory(0xE1, "mallory@evil.example");
-  const StorageError e = Err(rig_.Store(
-      Req(wire::ChordResourceId(mallory.info.user_name), kSip, {registration(mallory)}),
-      mallory.info));
+  const StorageError e = Err(
+      rig_.Store(Req(wire::ChordResourceId(mallory.info.user_name), kSip, {registration(mallory)}),
+                 mallory.info));
   EXPECT_EQ(e.code, ErrorCode::kForbidden);
   EXPECT_NE(e.reason.find("evil.example"), std::string::npos) << e.reason;
   EXPECT_EQ(rig_.service->value_count(), 0u);

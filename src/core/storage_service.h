@@ -49,8 +49,8 @@ class StorageService {
                  NodeCounters* counters);
 
   // Answers a Store, Fetch, Stat or Find addressed to this node: the answer body, or the error.
-  // `origin` signed the request (`request_signer` is what its certificate says); the
-  // certificates are those the request carried, for the values' signatures.
+  // `request_signer` is what the request signer's certificate says; `certificates` are those
+  // the request carried, for verifying the values' signatures.
   storage::StorageResult<wire::Body> Handle(uint16_t code, const wire::Body& body,
                                             const SignerInfo& request_signer,
                                             std::span<const wire::GenericCertificate> certificates,

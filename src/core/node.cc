@@ -268,6 +268,7 @@ std::vector<uint8_t> Node::Encode(const wire::ForwardingHeader& header,
   m.contents = contents;
   auto contents_bytes = wire::EncodeToBytes(contents);
   if (!contents_bytes.ok()) return {};
+  m.security.certificates = signer_->Certificates();
   m.security.signature =
       signer_->Sign(SignatureInput(overlay_hash_, header.transaction_id, *contents_bytes));
   auto bytes = wire::EncodeMessage(m);

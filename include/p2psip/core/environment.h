@@ -75,6 +75,9 @@ class Signer {
   virtual std::optional<SignerInfo> Verify(
       std::span<const uint8_t> input, const wire::Signature& signature,
       std::span<const wire::GenericCertificate> certificates) = 0;
+  // The certificates a message this node signs carries so that its receivers can verify it
+  // (§6.3.4: the signer's own certificate, then any intermediates). None by default.
+  virtual std::vector<wire::GenericCertificate> Certificates() const { return {}; }
 };
 
 // SIMULATION ONLY, NOT SECURE: "signs" with a keyless 64-bit FNV-1a digest of the input and the

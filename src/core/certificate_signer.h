@@ -1,0 +1,137 @@
+// CertificateSigner: the Signer of a node in an overlay with certificate-based security
+// (RFC 6940 §6.3.4, §7.1, §11.3; digest §2.6, §8), on X.509 certificates and BoringSSL.
+//
+// Sign: the signature of `input ‖ encoded SignerIdentity` with this node's key, the pair of
+// crypto::WirePair(scheme) and the identity
+//   cert_hash(sha256, SHA-256(certificate DER))                  one Node-ID in the certificate
+//   cert_hash_node_id(sha256, SHA-256(Node-ID ‖ certificate DER)) several: names this node's
+// Verify: finds the signer's certificate by the identity's hash (sha256 or sha1) among the
+// certificates the message carried, or in a cache of certificates whose chain already verified;
+// verifies the chain against the overlay's TrustStore at the injected time (so an expired
+// certificate stops verifying even from the cache); checks the pair against the certificate's
+// key and the signature over `input ‖ encoded identity`. The other carried certificates (and
+// this node's own intermediates) serve as intermediates.
+//
+// The cache holds up to `cache_capacity` certificates (default 1024; 0 disables it), least
+// recently used out first; an entry remembers the validity window of its whole chain.
+//
+// Time: the core never reads a clock, so the signer calls the injected `now_s` (Unix seconds,
+// the wall clock: certificates are dated) once per verification.
+//
+// One owner: not thread-safe (Verify updates the cache and the counters); a Node owns one.
+#ifndef P2PSIP_CORE_CERTIFICATE_SIGNER_H_
+#define P2PSIP_CORE_CERTIFICATE_SIGNER_H_
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "p2psip/core/environment.h"
+#include "p2psip/crypto/certificate.h"
+#include "p2psip/crypto/signing_key.h"
+
+namespace p2psip::core {
+
+// Why verifications failed, one counter per reason; `verified` counts the successes.
+struct CertificateSignerCounters {
+  uint64_t signed_inputs = 0;
+  uint64_t sign_failures = 0;  // BoringSSL failed: the signature went out empty
+  uint64_t verified = 0;
+  uint64_t cache_hits = 0;           // of `verified` and failures: certificate from the cache
+  uint64_t unsupported = 0;          // algorithm pair, identity type or identity hash unknown
+  uint64_t unknown_certificate = 0;  // no certificate carried or cached has the identity's hash
+  uint64_t no_node_id = 0;           // the certificate names no Node-ID
+  uint64_t chain_rejected = 0;       // TrustStore: expired, not yet valid, unknown CA...
+  uint64_t algorithm_mismatch = 0;   // the pair is not the certificate key's scheme
+  uint64_t bad_signature = 0;
+};
+
+struct CertificateSignerOptions {
+  size_t cache_capacity = 1024;  // verified certificates kept; 0: none
+  // Which Node-ID of a certificate with several this node signs as (empty: the first).
+  NodeId node_id;
+};
+
+class CertificateSigner final : public Signer {
+ public:
+  using Clock = std::function<int64_t()>;  // Unix seconds
+
+  // `certificate` must be for `key` and name a Node-ID (options.node_id, if given, among them);
+  // `trust` and `now_s` must be non-null. The chain is not checked here: receivers check it.
+  static absl::StatusOr<std::unique_ptr<CertificateSigner>> Create(
+      crypto::SigningKey key, crypto::Certificate certificate,
+      std::vector<crypto::Certificate> intermediates,
+      std::shared_ptr<const crypto::TrustStore> trust, Clock now_s,
+      CertificateSignerOptions options = {});
+
+  wire::Signature Sign(std::span<const uint8_t> input) override;
+  std::optional<SignerInfo> Verify(std::span<const uint8_t> input, const wire::Signature& signature,
+                                   std::span<const wire::GenericCertificate> certificates) override;
+  // This node's certificate, then its intermediates (type X.509).
+  std::vector<wire::GenericCertificate> Certificates() const override { return carried_; }
+
+  const NodeId& node_id() const { return node_id_; }
+  const crypto::Certificate& certificate() const { return certificate_; }
+  const CertificateSignerCounters& counters() const { return counters_; }
+  size_t cache_size() const { return cache_.size(); }
+
+ private:
+  // A SignerIdentity's type, hash algorithm and hash (at most SHA-256's 32 bytes).
+  struct Key {
+    uint8_t type = 0;
+    uint8_t hash_algorithm = 0;
+    uint8_t size = 0;
+    std::array<uint8_t, 32> hash{};
+    friend bool operator==(const Key&, const Key&) = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const Key& k) {
+      return H::combine(H::combine_contiguous(std::move(h), k.hash.data(), k.size), k.type,
+                        k.hash_algorithm);
+    }
+  };
+  struct Entry {
+    Key key;
+    crypto::Certificate certificate;
+    NodeId node_id;          // the Node-ID the identity names
+    int64_t valid_from = 0;  // the whole chain is valid in [valid_from, valid_until)
+    int64_t valid_until = 0;
+  };
+  using Lru = std::list<Entry>;  // most recently used first
+
+  CertificateSigner(crypto::SigningKey key, crypto::Certificate certificate,
+                    std::vector<crypto::Certificate> intermediates,
+                    std::shared_ptr<const crypto::TrustStore> trust, Clock now_s,
+                    size_t cache_capacity, NodeId node_id);
+
+  const Entry* Lookup(const Key& key, int64_t now_s);
+  // Finds the certificate named by `key` among `certificates`, verifies its chain and caches it.
+  std::optional<Entry> Resolve(const Key& key,
+                               std::span<const wire::GenericCertificate> certificates,
+                               int64_t now_s);
+  void Insert(Entry entry);
+
+  crypto::SigningKey key_;
+  crypto::Certificate certificate_;
+  std::vector<crypto::Certificate> intermediates_;
+  std::shared_ptr<const crypto::TrustStore> trust_;
+  Clock now_s_;
+  size_t cache_capacity_;
+  NodeId node_id_;
+  wire::SignerIdentity identity_;
+  std::vector<uint8_t> encoded_identity_;
+  std::vector<wire::GenericCertificate> carried_;
+  Lru lru_;
+  absl::flat_hash_map<Key, Lru::iterator> cache_;
+  CertificateSignerCounters counters_;
+};
+
+}  // namespace p2psip::core
+
+#endif  // P2PSIP_CORE_CERTIFICATE_SIGNER_H_

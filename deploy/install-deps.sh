@@ -13,6 +13,8 @@ PACKAGES=(
   android-libboringssl-dev
   # core libraries
   libabsl-dev libtbb-dev libcli11-dev
+  # overlay configuration document: libxml2 (RELAX NG); xmllint cross-checks it in tests
+  libxml2-dev libxml2-utils
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # conformance oracles

@@ -15,7 +15,7 @@ targets=()
 for a in "$@"; do
   if [ "$a" = "--merge" ]; then merge=1; else targets+=("$a"); fi
 done
-[ ${#targets[@]} -gt 0 ] || targets=(framing forwarding_header message stored_data signing_key storage_shard certificate)
+[ ${#targets[@]} -gt 0 ] || targets=(framing forwarding_header message stored_data signing_key storage_shard certificate config)
 bin=build-asan/tests/fuzz
 for t in "${targets[@]}"; do
   [ -x "$bin/${t}_fuzz" ] || { echo "missing $bin/${t}_fuzz: run deploy/test.sh first" >&2; exit 2; }

@@ -1,0 +1,171 @@
+#include "config/xsd_values.h"
+
+#include <array>
+#include <limits>
+
+namespace p2psip::config::internal {
+namespace {
+
+bool IsXmlSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Exactly `n` digits at s[*pos]; advances *pos.
+bool Digits(std::string_view s, size_t* pos, int n, int* out) {
+  int v = 0;
+  for (int i = 0; i < n; ++i) {
+    if (*pos >= s.size() || !IsDigit(s[*pos])) return false;
+    v = v * 10 + (s[(*pos)++] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool Expect(std::string_view s, size_t* pos, char c) {
+  if (*pos >= s.size() || s[*pos] != c) return false;
+  ++*pos;
+  return true;
+}
+
+bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysInMonth(int y, int m) {
+  static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeapYear(y) ? 29 : kDays[m - 1];
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+int64_t DaysFromCivil(int64_t y, int m, int d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+int Base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+}  // namespace
+
+std::string_view TrimXmlSpace(std::string_view s) {
+  while (!s.empty() && IsXmlSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsXmlSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<int64_t> ParseXsdInteger(std::string_view s) {
+  s = TrimXmlSpace(s);
+  bool negative = false;
+  if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
+    negative = s.front() == '-';
+    s.remove_prefix(1);
+  }
+  if (s.empty()) return std::nullopt;
+  // Accumulate as a negative number so that INT64_MIN fits.
+  int64_t v = 0;
+  for (char c : s) {
+    if (!IsDigit(c)) return std::nullopt;
+    const int digit = c - '0';
+    if (v < (std::numeric_limits<int64_t>::min() + digit) / 10) return std::nullopt;
+    v = v * 10 - digit;
+  }
+  if (!negative) {
+    if (v == std::numeric_limits<int64_t>::min()) return std::nullopt;
+    v = -v;
+  }
+  return v;
+}
+
+std::optional<bool> ParseXsdBoolean(std::string_view s) {
+  s = TrimXmlSpace(s);
+  if (s == "true" || s == "1") return true;
+  if (s == "false" || s == "0") return false;
+  return std::nullopt;
+}
+
+std::optional<std::vector<uint8_t>> ParseXsdBase64(std::string_view s) {
+  std::vector<uint8_t> out;
+  out.reserve(s.size() / 4 * 3);
+  uint32_t group = 0;
+  int in_group = 0;
+  int padding = 0;
+  for (char c : s) {
+    if (IsXmlSpace(c)) continue;
+    if (c == '=') {
+      // Padding only completes the last group: "xx==" or "xxx=".
+      if (in_group < 2) return std::nullopt;
+      ++padding;
+      group <<= 6;
+      if (++in_group == 4) {
+        out.push_back(static_cast<uint8_t>(group >> 16));
+        if (padding == 1) out.push_back(static_cast<uint8_t>(group >> 8));
+        in_group = 0;
+        group = 0;
+      }
+      continue;
+    }
+    const int v = Base64Value(c);
+    if (v < 0 || padding > 0) return std::nullopt;  // bad character, or data after padding
+    group = (group << 6) | static_cast<uint32_t>(v);
+    if (++in_group == 4) {
+      out.push_back(static_cast<uint8_t>(group >> 16));
+      out.push_back(static_cast<uint8_t>(group >> 8));
+      out.push_back(static_cast<uint8_t>(group));
+      in_group = 0;
+      group = 0;
+    }
+  }
+  if (in_group != 0) return std::nullopt;
+  return out;
+}
+
+std::optional<int64_t> ParseXsdDateTime(std::string_view s) {
+  s = TrimXmlSpace(s);
+  size_t pos = 0;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!Digits(s, &pos, 4, &year) || !Expect(s, &pos, '-') || !Digits(s, &pos, 2, &month) ||
+      !Expect(s, &pos, '-') || !Digits(s, &pos, 2, &day) || !Expect(s, &pos, 'T') ||
+      !Digits(s, &pos, 2, &hour) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &minute) ||
+      !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &second)) {
+    return std::nullopt;
+  }
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    const size_t first = pos;
+    while (pos < s.size() && IsDigit(s[pos])) ++pos;
+    if (pos == first) return std::nullopt;
+  }
+  int offset_minutes = 0;
+  if (pos < s.size()) {
+    if (s[pos] == 'Z') {
+      ++pos;
+    } else if (s[pos] == '+' || s[pos] == '-') {
+      const int sign = s[pos++] == '-' ? -1 : 1;
+      int oh = 0, om = 0;
+      if (!Digits(s, &pos, 2, &oh) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &om) ||
+          oh > 14 || om > 59 || (oh == 14 && om != 0)) {
+        return std::nullopt;
+      }
+      offset_minutes = sign * (oh * 60 + om);
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (pos != s.size()) return std::nullopt;
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) ||
+      minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  if (hour > 24 || (hour == 24 && (minute != 0 || second != 0))) return std::nullopt;
+  return DaysFromCivil(year, month, day) * 86400 + int64_t{hour} * 3600 + int64_t{minute} * 60 +
+         second - int64_t{offset_minutes} * 60;
+}
+
+}  // namespace p2psip::config::internal

@@ -14,8 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!cert.ok()) return 0;
   // Reading it twice gives the same certificate.
   auto again = Certificate::FromDer(cert->der());
-  if (!again.ok() || again->Sha256() != cert->Sha256() ||
-      again->node_ids() != cert->node_ids() || again->user_name() != cert->user_name()) {
+  if (!again.ok() || again->Sha256() != cert->Sha256() || again->node_ids() != cert->node_ids() ||
+      again->user_name() != cert->user_name()) {
     __builtin_trap();
   }
   for (const auto& id : cert->node_ids()) {

@@ -106,7 +106,7 @@ TEST(ApplyToTest, RfcExample) {
 
 TEST(ApplyToTest, PrivateKindsAndDomainRestriction) {
   core::NodeConfig config;
-  config.bootstrap.push_back(*wire::IpAddressPort::Parse("10.0.0.1", 1));
+  config.bootstrap.push_back(*wire::IpAddressPort::Parse("198.18.0.1", 1));  // to be replaced
   ApplyTo(First(ReadData("valid/private-kinds.xml")), &config);
   EXPECT_EQ(config.configuration_sequence, 65534);
   EXPECT_FALSE(config.reactive);

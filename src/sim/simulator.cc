@@ -99,6 +99,25 @@ struct SimValue {
 constexpr uint32_t kTurnService = 2;
 constexpr uint32_t kValueLifetimeS = 7 * 24 * 3600;
 
+// Fetch specifier for a TURN-SERVICE value (single value model).
+wire::StoredDataSpecifier TurnSpecifier() {
+  wire::StoredDataSpecifier spec;
+  spec.kind = kTurnService;
+  spec.model = wire::DataModel::kSingle;
+  return spec;
+}
+
+// Whether a FetchAns for one TURN-SERVICE specifier returns `v` intact: the bytes and the
+// storage_time it was stored with.
+bool IsValue(const wire::FetchAns& fetch, const SimValue& v) {
+  if (fetch.kind_responses.size() != 1 || fetch.kind_responses[0].values.size() != 1) {
+    return false;
+  }
+  const wire::StoredData& sd = fetch.kind_responses[0].values[0];
+  const auto* dv = std::get_if<wire::DataValue>(&sd.value);
+  return dv != nullptr && dv->exists && dv->value == v.bytes && sd.storage_time == v.storage_time;
+}
+
 struct Event {
   uint64_t t;
   uint64_t seq;
@@ -428,10 +447,7 @@ void Simulation::Dispatch(Event& e) {
     }
     case Ev::kFetch: {
       if (!n.in_ring) return;
-      wire::StoredDataSpecifier spec;
-      spec.kind = kTurnService;
-      spec.model = wire::DataModel::kSingle;
-      const uint64_t id = n.node->Fetch(values_[e.aux].resource, {spec}, now_, &out_);
+      const uint64_t id = n.node->Fetch(values_[e.aux].resource, {TurnSpecifier()}, now_, &out_);
       fetch_requests_[(uint64_t{e.node} << 32) | id] = {e.link, e.aux};
       break;
     }
@@ -532,34 +548,15 @@ void Simulation::OnValueResult(uint32_t i, core::Outbox::Result& r) {
 bool Simulation::FetchedIntact(uint32_t i, std::span<const uint8_t> body, const SimValue& v) const {
   auto ans = wire::DecodeBody(static_cast<uint16_t>(wire::MessageCode::kFetchAns), body,
                               nodes_[i].node->kinds().Context());
-  if (!ans.ok()) return false;
-  const auto& fetch = std::get<wire::FetchAns>(*ans);
-  if (fetch.kind_responses.size() != 1 || fetch.kind_responses[0].values.size() != 1) {
-    return false;
-  }
-  const wire::StoredData& sd = fetch.kind_responses[0].values[0];
-  const auto* dv = std::get_if<wire::DataValue>(&sd.value);
-  return dv != nullptr && dv->exists && dv->value == v.bytes && sd.storage_time == v.storage_time;
+  return ans.ok() && IsValue(std::get<wire::FetchAns>(*ans), v);
 }
 
 bool Simulation::HoldsValue(uint32_t node, const SimValue& v) const {
   const SimNode& n = nodes_[node];
   if (!n.alive || !n.node) return false;
-  wire::FetchReq req;
-  req.resource = v.resource;
-  wire::StoredDataSpecifier spec;
-  spec.kind = kTurnService;
-  spec.model = wire::DataModel::kSingle;
-  req.specifiers.push_back(std::move(spec));
-  auto ans = n.node->FetchLocal(req, now_);
+  const auto ans = n.node->FetchLocal(wire::FetchReq{v.resource, {TurnSpecifier()}}, now_);
   const auto* fetch = std::get_if<wire::FetchAns>(&ans);
-  if (fetch == nullptr || fetch->kind_responses.size() != 1 ||
-      fetch->kind_responses[0].values.size() != 1) {
-    return false;
-  }
-  const wire::StoredData& sd = fetch->kind_responses[0].values[0];
-  const auto* dv = std::get_if<wire::DataValue>(&sd.value);
-  return dv != nullptr && dv->exists && sd.storage_time == v.storage_time;
+  return fetch != nullptr && IsValue(*fetch, v);
 }
 
 // Copies held by the live peers from `before` positions ahead of the responsible peer to

@@ -2,6 +2,9 @@
 
 #include <array>
 #include <limits>
+#include <string>
+
+#include "absl/strings/escaping.h"
 
 namespace p2psip::config::internal {
 namespace {
@@ -43,15 +46,6 @@ int64_t DaysFromCivil(int64_t y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 }  // namespace
 
 std::string_view TrimXmlSpace(std::string_view s) {
@@ -91,39 +85,16 @@ std::optional<bool> ParseXsdBoolean(std::string_view s) {
 }
 
 std::optional<std::vector<uint8_t>> ParseXsdBase64(std::string_view s) {
-  std::vector<uint8_t> out;
-  out.reserve(s.size() / 4 * 3);
-  uint32_t group = 0;
-  int in_group = 0;
-  int padding = 0;
+  // xsd:base64Binary: whitespace allowed anywhere, padding required (abseil alone would also
+  // take unpadded text).
+  std::string compact;
+  compact.reserve(s.size());
   for (char c : s) {
-    if (IsXmlSpace(c)) continue;
-    if (c == '=') {
-      // Padding only completes the last group: "xx==" or "xxx=".
-      if (in_group < 2) return std::nullopt;
-      ++padding;
-      group <<= 6;
-      if (++in_group == 4) {
-        out.push_back(static_cast<uint8_t>(group >> 16));
-        if (padding == 1) out.push_back(static_cast<uint8_t>(group >> 8));
-        in_group = 0;
-        group = 0;
-      }
-      continue;
-    }
-    const int v = Base64Value(c);
-    if (v < 0 || padding > 0) return std::nullopt;  // bad character, or data after padding
-    group = (group << 6) | static_cast<uint32_t>(v);
-    if (++in_group == 4) {
-      out.push_back(static_cast<uint8_t>(group >> 16));
-      out.push_back(static_cast<uint8_t>(group >> 8));
-      out.push_back(static_cast<uint8_t>(group));
-      in_group = 0;
-      group = 0;
-    }
+    if (!IsXmlSpace(c)) compact.push_back(c);
   }
-  if (in_group != 0) return std::nullopt;
-  return out;
+  std::string bytes;
+  if (compact.size() % 4 != 0 || !absl::Base64Unescape(compact, &bytes)) return std::nullopt;
+  return std::vector<uint8_t>(bytes.begin(), bytes.end());
 }
 
 std::optional<int64_t> ParseXsdDateTime(std::string_view s) {

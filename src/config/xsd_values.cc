@@ -1,10 +1,11 @@
 #include "config/xsd_values.h"
 
-#include <array>
 #include <limits>
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 
 namespace p2psip::config::internal {
 namespace {
@@ -27,23 +28,6 @@ bool Expect(std::string_view s, size_t* pos, char c) {
   if (*pos >= s.size() || s[*pos] != c) return false;
   ++*pos;
   return true;
-}
-
-bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int DaysInMonth(int y, int m) {
-  static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && IsLeapYear(y) ? 29 : kDays[m - 1];
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-int64_t DaysFromCivil(int64_t y, int m, int d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
 }
 
 }  // namespace
@@ -130,13 +114,16 @@ std::optional<int64_t> ParseXsdDateTime(std::string_view s) {
     }
   }
   if (pos != s.size()) return std::nullopt;
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) ||
-      minute > 59 || second > 60) {
+  // abseil's civil types normalise out-of-range fields, so a date is valid when it survives.
+  const absl::CivilDay date(year, month, day);
+  if (year < 1 || date.month() != month || date.day() != day || minute > 59 || second > 60) {
     return std::nullopt;
   }
   if (hour > 24 || (hour == 24 && (minute != 0 || second != 0))) return std::nullopt;
-  return DaysFromCivil(year, month, day) * 86400 + int64_t{hour} * 3600 + int64_t{minute} * 60 +
-         second - int64_t{offset_minutes} * 60;
+  // 24:00:00 is the next day's midnight and second 60 a leap second: both normalise forward.
+  const absl::Time t = absl::FromCivil(absl::CivilSecond(year, month, day, hour, minute, second),
+                                       absl::UTCTimeZone());
+  return absl::ToUnixSeconds(t) - int64_t{offset_minutes} * 60;
 }
 
 }  // namespace p2psip::config::internal

@@ -67,7 +67,7 @@ absl::StatusOr<std::unique_ptr<CertificateSigner>> CertificateSigner::Create(
     crypto::SigningKey key, crypto::Certificate certificate,
     std::vector<crypto::Certificate> intermediates, std::shared_ptr<const crypto::TrustStore> trust,
     Clock now_s, CertificateSignerOptions options) {
-  if (trust == nullptr || !now_s) {
+  if ((trust == nullptr && !options.self_signed) || !now_s) {
     return absl::InvalidArgumentError("CertificateSigner needs a trust store and a clock");
   }
   if (!std::ranges::equal(key.PublicKeyDer(), certificate.public_key_der())) {
@@ -79,21 +79,22 @@ absl::StatusOr<std::unique_ptr<CertificateSigner>> CertificateSigner::Create(
   if (std::ranges::find(ids, self) == ids.end()) {
     return absl::InvalidArgumentError("the certificate does not name this Node-ID");
   }
-  return std::unique_ptr<CertificateSigner>(new CertificateSigner(
-      std::move(key), std::move(certificate), std::move(intermediates), std::move(trust),
-      std::move(now_s), options.cache_capacity, std::move(self)));
+  return std::unique_ptr<CertificateSigner>(
+      new CertificateSigner(std::move(key), std::move(certificate), std::move(intermediates),
+                            std::move(trust), std::move(now_s), options, std::move(self)));
 }
 
 CertificateSigner::CertificateSigner(crypto::SigningKey key, crypto::Certificate certificate,
                                      std::vector<crypto::Certificate> intermediates,
                                      std::shared_ptr<const crypto::TrustStore> trust, Clock now_s,
-                                     size_t cache_capacity, NodeId node_id)
+                                     CertificateSignerOptions options, NodeId node_id)
     : key_(std::move(key)),
       certificate_(std::move(certificate)),
       intermediates_(std::move(intermediates)),
       trust_(std::move(trust)),
       now_s_(std::move(now_s)),
-      cache_capacity_(cache_capacity),
+      cache_capacity_(options.cache_capacity),
+      self_signed_(options.self_signed),
       node_id_(std::move(node_id)) {
   if (certificate_.node_ids().size() == 1) {
     const auto& h = certificate_.Sha256();
@@ -233,18 +234,47 @@ std::optional<CertificateSigner::Entry> CertificateSigner::Resolve(
       intermediates.push_back(*std::move(parsed));
     }
   }
+  Entry entry{key, *leaf, named, leaf->not_before(), leaf->not_after()};
+  if (self_signed_ && leaf->IsSelfSigned() && !leaf->IsCa()) {
+    // No chain: the key itself vouches for the Node-IDs, in its validity window.
+    if (!SelfSignedAcceptable(*leaf)) return std::nullopt;
+    if (now_s < leaf->not_before() || now_s >= leaf->not_after()) {
+      ++counters_.chain_rejected;
+      return std::nullopt;
+    }
+    ++counters_.self_signed_accepted;
+    Insert(entry);
+    return entry;
+  }
+  if (trust_ == nullptr) {  // a self-signed-only overlay: nothing else can verify
+    ++counters_.chain_rejected;
+    return std::nullopt;
+  }
   absl::StatusOr<std::vector<Certificate>> chain = trust_->Verify(*leaf, intermediates, now_s);
   if (!chain.ok()) {
     ++counters_.chain_rejected;
     return std::nullopt;
   }
-  Entry entry{key, *leaf, named, leaf->not_before(), leaf->not_after()};
   for (const Certificate& c : *chain) {
     entry.valid_from = std::max(entry.valid_from, c.not_before());
     entry.valid_until = std::min(entry.valid_until, c.not_after());
   }
   Insert(entry);
   return entry;
+}
+
+bool CertificateSigner::SelfSignedAcceptable(const Certificate& leaf) {
+  const std::vector<NodeId>& ids = leaf.node_ids();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const uint32_t index = ids.size() == 1 ? 0 : static_cast<uint32_t>(i + 1);
+    absl::StatusOr<NodeId> expected = crypto::SelfSignedNodeId(
+        leaf.public_key_der(), self_signed_->digest, self_signed_->node_id_length, index);
+    if (!expected.ok() || *expected != ids[i]) {
+      ++counters_.self_signed_id_mismatch;
+      return false;
+    }
+  }
+  return true;
 }
 
 void CertificateSigner::Insert(Entry entry) {

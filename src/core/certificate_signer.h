@@ -6,7 +6,8 @@
 //   cert_hash(sha256, SHA-256(certificate DER))                  one Node-ID in the certificate
 //   cert_hash_node_id(sha256, SHA-256(Node-ID ‖ certificate DER)) several: names this node's
 // Verify: finds the signer's certificate by the identity's hash (sha256 or sha1) among the
-// certificates the message carried, or in a cache of certificates whose chain already verified;
+// certificates the message carried, or in a cache of certificates whose chain already verified
+// (or, in the self-signed model, whose Node-IDs are digests of their own key);
 // verifies the chain against the overlay's TrustStore at the injected time (so an expired
 // certificate stops verifying even from the cache); checks the pair against the certificate's
 // key and the signature over `input ‖ encoded identity`. The other carried certificates (and
@@ -51,12 +52,26 @@ struct CertificateSignerCounters {
   uint64_t chain_rejected = 0;       // TrustStore: expired, not yet valid, unknown CA...
   uint64_t algorithm_mismatch = 0;   // the pair is not the certificate key's scheme
   uint64_t bad_signature = 0;
+  uint64_t self_signed_accepted = 0;     // of `verified`-path resolutions: self-signed model
+  uint64_t self_signed_id_mismatch = 0;  // self-signed, but its Node-IDs are not its key's digest
+};
+
+// The self-signed model (RFC 6940 §11.3 end, digest §8): where the configuration has
+// <self-signed-permitted digest="...">, a self-signed certificate is accepted without a chain
+// when each Node-ID it names is the key's digest (SelfSignedNodeId: index 0 for one Node-ID,
+// 1..k for k of them).
+struct SelfSignedPolicy {
+  crypto::SelfSignedDigest digest = crypto::SelfSignedDigest::kSha256;
+  size_t node_id_length = 16;
 };
 
 struct CertificateSignerOptions {
   size_t cache_capacity = 1024;  // verified certificates kept; 0: none
   // Which Node-ID of a certificate with several this node signs as (empty: the first).
   NodeId node_id;
+  // Set where the overlay permits self-signed certificates; then `trust` may be null (an
+  // overlay with no root-cert, where every node is self-signed).
+  std::optional<SelfSignedPolicy> self_signed;
 };
 
 class CertificateSigner final : public Signer {
@@ -64,7 +79,8 @@ class CertificateSigner final : public Signer {
   using Clock = std::function<int64_t()>;  // Unix seconds
 
   // `certificate` must be for `key` and name a Node-ID (options.node_id, if given, among them);
-  // `trust` and `now_s` must be non-null. The chain is not checked here: receivers check it.
+  // `now_s` must be non-null, and `trust` too unless options.self_signed is set. The chain is not
+  // checked here: receivers check it.
   static absl::StatusOr<std::unique_ptr<CertificateSigner>> Create(
       crypto::SigningKey key, crypto::Certificate certificate,
       std::vector<crypto::Certificate> intermediates,
@@ -108,7 +124,7 @@ class CertificateSigner final : public Signer {
   CertificateSigner(crypto::SigningKey key, crypto::Certificate certificate,
                     std::vector<crypto::Certificate> intermediates,
                     std::shared_ptr<const crypto::TrustStore> trust, Clock now_s,
-                    size_t cache_capacity, NodeId node_id);
+                    CertificateSignerOptions options, NodeId node_id);
 
   const Entry* Lookup(const Key& key, int64_t now_s);
   // Finds the certificate named by `key` among `certificates`, verifies its chain and caches it.
@@ -116,6 +132,8 @@ class CertificateSigner final : public Signer {
                                std::span<const wire::GenericCertificate> certificates,
                                int64_t now_s);
   void Insert(Entry entry);
+  // Whether `leaf` is acceptable under the self-signed model (counts a mismatch).
+  bool SelfSignedAcceptable(const crypto::Certificate& leaf);
 
   crypto::SigningKey key_;
   crypto::Certificate certificate_;
@@ -123,6 +141,7 @@ class CertificateSigner final : public Signer {
   std::shared_ptr<const crypto::TrustStore> trust_;
   Clock now_s_;
   size_t cache_capacity_;
+  std::optional<SelfSignedPolicy> self_signed_;
   NodeId node_id_;
   wire::SignerIdentity identity_;
   std::vector<uint8_t> encoded_identity_;

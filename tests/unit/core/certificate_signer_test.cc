@@ -311,9 +311,100 @@ TEST_P(CertificateSignerTest, CreateChecksItsArguments) {
   EXPECT_EQ(create(Key(scheme(), 1), overlay_->trust, clock),  // not Alice's key
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(create(Key(scheme(), 0), nullptr, clock), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(create(Key(scheme(), 0), nullptr, clock, {.self_signed = SelfSignedPolicy{}}),
+            absl::StatusCode::kOk);
   EXPECT_EQ(create(Key(scheme(), 0), overlay_->trust, nullptr), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(create(Key(scheme(), 0), overlay_->trust, clock, {.node_id = Id(0x99)}),
             absl::StatusCode::kInvalidArgument);
+}
+
+// A signer in the self-signed model: the certificate is its own, with `ids` (default: the key's
+// digest, as the model requires).
+std::unique_ptr<CertificateSigner> SelfSigned(SigningKey key, std::vector<NodeId> ids,
+                                              std::shared_ptr<const crypto::TrustStore> trust,
+                                              SelfSignedPolicy policy, int64_t* now) {
+  absl::StatusOr<Certificate> cert = crypto::CreateSelfSignedCertificate(
+      key, ids, "carol@example.org", kOverlay, kNow - kDay, kNow + kDay, 7);
+  EXPECT_TRUE(cert.ok()) << cert.status();
+  auto signer = CertificateSigner::Create(std::move(key), *std::move(cert), {}, std::move(trust),
+                                          [now] { return *now; }, {.self_signed = policy});
+  EXPECT_TRUE(signer.ok()) << signer.status();
+  return signer.ok() ? *std::move(signer) : nullptr;
+}
+
+NodeId DigestId(const SigningKey& key, crypto::SelfSignedDigest digest, uint32_t index = 0) {
+  return *crypto::SelfSignedNodeId(key.PublicKeyDer(), digest, 16, index);
+}
+
+TEST_P(CertificateSignerTest, SelfSignedCertificateVerifiesOnlyWherePermitted) {
+  for (crypto::SelfSignedDigest digest :
+       {crypto::SelfSignedDigest::kSha1, crypto::SelfSignedDigest::kSha256}) {
+    SigningKey key = Key(scheme(), 2);
+    const NodeId id = DigestId(key, digest);
+    int64_t now = kNow;
+    // No trust store at all: a self-signed-only overlay.
+    auto carol = SelfSigned(std::move(key), {id}, nullptr, {.digest = digest}, &now);
+    ASSERT_NE(carol, nullptr);
+    const wire::Signature sig = carol->Sign(input_);
+    auto permitted = SelfSigned(Key(scheme(), 3), {DigestId(Key(scheme(), 3), digest)}, nullptr,
+                                {.digest = digest}, &now);
+    ASSERT_NE(permitted, nullptr);
+    std::optional<SignerInfo> info = permitted->Verify(input_, sig, carol->Certificates());
+    ASSERT_TRUE(info.has_value());
+    EXPECT_EQ(info->node_id, id);
+    EXPECT_EQ(info->user_name, "carol@example.org");
+    EXPECT_EQ(permitted->counters().self_signed_accepted, 1u);
+    // The CA-based overlay that does not permit the model rejects the same signature.
+    const uint64_t rejected_before = alice_->counters().chain_rejected;
+    EXPECT_FALSE(alice_->Verify(input_, sig, carol->Certificates()).has_value());
+    EXPECT_EQ(alice_->counters().chain_rejected, rejected_before + 1);
+    // Past the certificate's notAfter it stops verifying, cached or not.
+    now = kNow + 2 * kDay;
+    EXPECT_FALSE(permitted->Verify(input_, sig, carol->Certificates()).has_value());
+  }
+}
+
+TEST_P(CertificateSignerTest, SelfSignedNodeIdMustBeTheKeysDigest) {
+  int64_t now = kNow;
+  const SelfSignedPolicy policy{.digest = crypto::SelfSignedDigest::kSha256};
+  // A self-signed certificate that claims a Node-ID of its choosing.
+  auto mallory = SelfSigned(Key(scheme(), 2), {Id(0x66)}, nullptr, policy, &now);
+  ASSERT_NE(mallory, nullptr);
+  auto verifier =
+      SelfSigned(Key(scheme(), 3), {DigestId(Key(scheme(), 3), crypto::SelfSignedDigest::kSha256)},
+                 overlay_->trust, policy, &now);
+  ASSERT_NE(verifier, nullptr);
+  EXPECT_FALSE(verifier->Verify(input_, mallory->Sign(input_), mallory->Certificates()));
+  EXPECT_EQ(verifier->counters().self_signed_id_mismatch, 1u);
+  // The digest of the other algorithm is not accepted either.
+  auto wrong_digest =
+      SelfSigned(Key(scheme(), 2), {DigestId(Key(scheme(), 2), crypto::SelfSignedDigest::kSha1)},
+                 nullptr, policy, &now);
+  ASSERT_NE(wrong_digest, nullptr);
+  EXPECT_FALSE(verifier->Verify(input_, wrong_digest->Sign(input_), wrong_digest->Certificates()));
+  EXPECT_EQ(verifier->counters().self_signed_id_mismatch, 2u);
+  // With a trust store and the model permitted, CA-issued certificates still verify.
+  EXPECT_TRUE(verifier->Verify(input_, alice_->Sign(input_), alice_->Certificates()));
+}
+
+TEST_P(CertificateSignerTest, SelfSignedWithSeveralNodeIdsUsesIndexedDigests) {
+  int64_t now = kNow;
+  const SelfSignedPolicy policy{.digest = crypto::SelfSignedDigest::kSha256};
+  const auto d = crypto::SelfSignedDigest::kSha256;
+  SigningKey key = Key(scheme(), 2);
+  const std::vector<NodeId> ids = {DigestId(key, d, 1), DigestId(key, d, 2)};
+  auto dave = SelfSigned(Key(scheme(), 2), ids, nullptr, policy, &now);
+  ASSERT_NE(dave, nullptr);
+  auto verifier =
+      SelfSigned(Key(scheme(), 3), {DigestId(Key(scheme(), 3), d)}, nullptr, policy, &now);
+  ASSERT_NE(verifier, nullptr);
+  EXPECT_TRUE(verifier->Verify(input_, dave->Sign(input_), dave->Certificates()));
+  // Index 0 (the one-Node-ID form) is not valid in a certificate with several.
+  auto eve = SelfSigned(Key(scheme(), 2), {DigestId(key, d, 0), DigestId(key, d, 2)}, nullptr,
+                        policy, &now);
+  ASSERT_NE(eve, nullptr);
+  EXPECT_FALSE(verifier->Verify(input_, eve->Sign(input_), eve->Certificates()));
+  EXPECT_EQ(verifier->counters().self_signed_id_mismatch, 1u);
 }
 
 TEST_P(CertificateSignerTest, CertificatesCarryTheCertificateAndIntermediates) {

@@ -173,7 +173,8 @@ std::optional<SignerInfo> CertificateSigner::Verify(
     return std::nullopt;
   }
   ++counters_.verified;
-  return SignerInfo{entry->node_id, entry->certificate.node_ids(), entry->certificate.user_name()};
+  return SignerInfo{entry->node_id, entry->certificate.node_ids(), entry->certificate.user_name(),
+                    entry->der};
 }
 
 const CertificateSigner::Entry* CertificateSigner::Lookup(const Key& key, int64_t now_s) {
@@ -234,7 +235,13 @@ std::optional<CertificateSigner::Entry> CertificateSigner::Resolve(
       intermediates.push_back(*std::move(parsed));
     }
   }
-  Entry entry{key, *leaf, named, leaf->not_before(), leaf->not_after()};
+  const std::span<const uint8_t> der = leaf->der();
+  Entry entry{key,
+              *leaf,
+              named,
+              std::make_shared<const std::vector<uint8_t>>(der.begin(), der.end()),
+              leaf->not_before(),
+              leaf->not_after()};
   if (self_signed_ && leaf->IsSelfSigned() && !leaf->IsCa()) {
     // No chain: the key itself vouches for the Node-IDs, in its validity window.
     if (!SelfSignedAcceptable(*leaf)) return std::nullopt;

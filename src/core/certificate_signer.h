@@ -115,7 +115,8 @@ class CertificateSigner final : public Signer {
   struct Entry {
     Key key;
     crypto::Certificate certificate;
-    NodeId node_id;          // the Node-ID the identity names
+    NodeId node_id;                                   // the Node-ID the identity names
+    std::shared_ptr<const std::vector<uint8_t>> der;  // the certificate, for SignerInfo
     int64_t valid_from = 0;  // the whole chain is valid in [valid_from, valid_until)
     int64_t valid_until = 0;
   };

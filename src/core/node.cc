@@ -167,6 +167,7 @@ void Node::OnTimer(uint64_t now_ms, Outbox* out) {
     if (it == pending_.end()) continue;
     const PendingRequest pr = it->second;
     pending_.erase(it);
+    fetches_.erase(f.txid);
     Complete(pr,
              absl::DeadlineExceededError(
                  absl::StrCat("no answer after ", f.transmissions, " transmissions")),
@@ -226,12 +227,19 @@ uint64_t Node::Store(const ResourceId& resource, uint32_t kind,
 }
 
 uint64_t Node::Fetch(const ResourceId& resource, std::vector<wire::StoredDataSpecifier> specifiers,
-                     uint64_t now_ms, Outbox* out) {
+                     uint64_t now_ms, Outbox* out, std::span<const NodeId> via) {
   wire::FetchReq req;
   req.resource = resource;
   req.specifiers = std::move(specifiers);
-  return Request({Destination::Resource(resource)}, static_cast<uint16_t>(MessageCode::kFetchReq),
-                 req, now_ms, out);
+  const uint64_t id = next_request_id_++;
+  std::vector<Destination> destinations;
+  for (const NodeId& peer : via) destinations.push_back(Destination::Node(peer));
+  destinations.push_back(Destination::Resource(resource));
+  const uint64_t txid =
+      Originate(std::move(destinations), static_cast<uint16_t>(MessageCode::kFetchReq), req,
+                {PendingRequest::Owner::kApplication, id}, now_ms, out);
+  if (pending_.contains(txid)) fetches_[txid] = resource;  // still in flight
+  return id;
 }
 
 void Node::Leave(uint64_t now_ms, Outbox* out) {
@@ -239,10 +247,11 @@ void Node::Leave(uint64_t now_ms, Outbox* out) {
   topology_->Leave(now_ms, out);
 }
 
-void Node::SendReplica(const NodeId& peer, const wire::StoreReq& request, uint64_t now_ms,
+void Node::SendReplica(const NodeId& peer, const wire::StoreReq& request,
+                       std::span<const wire::GenericCertificate> certificates, uint64_t now_ms,
                        Outbox* out) {
   Originate({Destination::Node(peer)}, static_cast<uint16_t>(MessageCode::kStoreReq), request,
-            {PendingRequest::Owner::kStorage, 0}, now_ms, out);
+            {PendingRequest::Owner::kStorage, 0}, now_ms, out, certificates);
 }
 
 // --- Message layer ---
@@ -262,13 +271,19 @@ void Node::Connect(const NodeId& peer, const wire::IpAddressPort& address, Outbo
 void Node::CloseLink(LinkId link, Outbox* out) { out->closes.push_back(link); }
 
 std::vector<uint8_t> Node::Encode(const wire::ForwardingHeader& header,
-                                  const wire::MessageContents& contents) {
+                                  const wire::MessageContents& contents,
+                                  std::span<const wire::GenericCertificate> certificates) {
   wire::Message m;
   m.header = header;
   m.contents = contents;
   auto contents_bytes = wire::EncodeToBytes(contents);
   if (!contents_bytes.ok()) return {};
   m.security.certificates = signer_->Certificates();
+  for (const wire::GenericCertificate& c : certificates) {
+    if (std::ranges::find(m.security.certificates, c) == m.security.certificates.end()) {
+      m.security.certificates.push_back(c);
+    }
+  }
   m.security.signature =
       signer_->Sign(SignatureInput(overlay_hash_, header.transaction_id, *contents_bytes));
   auto bytes = wire::EncodeMessage(m);
@@ -277,7 +292,7 @@ std::vector<uint8_t> Node::Encode(const wire::ForwardingHeader& header,
 
 uint64_t Node::Originate(std::vector<Destination> destinations, uint16_t code,
                          const wire::Body& body, PendingRequest pending, uint64_t now_ms,
-                         Outbox* out) {
+                         Outbox* out, std::span<const wire::GenericCertificate> certificates) {
   auto contents = wire::MakeContents(code, body);
   uint64_t txid = random_->Next64();
   while (pending_.contains(txid)) txid = random_->Next64();
@@ -292,7 +307,7 @@ uint64_t Node::Originate(std::vector<Destination> destinations, uint16_t code,
   h.ttl = config_.initial_ttl;
   h.transaction_id = txid;
   h.destination_list = std::move(destinations);
-  std::vector<uint8_t> bytes = Encode(h, *contents);
+  std::vector<uint8_t> bytes = Encode(h, *contents, certificates);
   if (bytes.empty()) {
     Complete(pending, absl::InvalidArgumentError("request does not encode"), NodeId(), 0, 0, {},
              now_ms, out);
@@ -476,10 +491,11 @@ void Node::HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out) {
   ++counters_.delivered_requests;
   const wire::Message& m = in.message;
   const uint64_t txid = m.header.transaction_id;
-  if (const std::vector<uint8_t>* cached = duplicates_.Lookup(txid, now_ms)) {
+  const std::vector<wire::GenericCertificate>* cached_certificates = nullptr;
+  if (const std::vector<uint8_t>* cached = duplicates_.Lookup(txid, now_ms, &cached_certificates)) {
     ++counters_.duplicate_requests;
     auto contents = wire::DecodeAs<wire::MessageContents>(*cached);
-    if (contents.ok()) Answer(in, *contents, out);
+    if (contents.ok()) Answer(in, *contents, out, *cached_certificates);
     return;
   }
   const uint16_t seq = m.header.configuration_sequence;
@@ -511,6 +527,7 @@ void Node::HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out) {
     return;
   }
   wire::Body answer;
+  std::vector<wire::GenericCertificate> carried;  // value signers' certificates (FetchAns)
   absl::Status status;
   const auto code = static_cast<MessageCode>(m.contents.message_code);
   switch (code) {
@@ -531,7 +548,7 @@ void Node::HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out) {
     case MessageCode::kStatReq:
     case MessageCode::kFindReq: {
       auto result = storage_->Handle(m.contents.message_code, body, in.signer,
-                                     m.security.certificates, now_ms, out);
+                                     m.security.certificates, now_ms, out, &carried);
       if (auto* error = std::get_if<storage::StorageError>(&result)) {
         AnswerError(in,
                     error->error_info.empty()
@@ -565,11 +582,12 @@ void Node::HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out) {
   auto contents = wire::MakeContents(static_cast<uint16_t>(m.contents.message_code + 1), answer);
   if (!contents.ok()) return;
   auto bytes = wire::EncodeToBytes(*contents);
-  if (bytes.ok()) duplicates_.Insert(txid, std::move(*bytes), now_ms);
-  Answer(in, *contents, out);
+  if (bytes.ok()) duplicates_.Insert(txid, std::move(*bytes), now_ms, carried);
+  Answer(in, *contents, out, carried);
 }
 
-void Node::Answer(const Inbound& in, const wire::MessageContents& contents, Outbox* out) {
+void Node::Answer(const Inbound& in, const wire::MessageContents& contents, Outbox* out,
+                  std::span<const wire::GenericCertificate> certificates) {
   const wire::ForwardingHeader& req = in.message.header;
   wire::ForwardingHeader h;
   h.overlay = overlay_hash_;
@@ -585,7 +603,7 @@ void Node::Answer(const Inbound& in, const wire::MessageContents& contents, Outb
   for (const wire::ForwardingOption& opt : req.options) {
     if (opt.flags & wire::kFlagResponseCopy) h.options.push_back({opt.type, 0, opt.value});
   }
-  std::vector<uint8_t> bytes = Encode(h, contents);
+  std::vector<uint8_t> bytes = Encode(h, contents, certificates);
   if (bytes.empty()) return;
   if (req.max_response_length != 0 && bytes.size() > req.max_response_length &&
       contents.message_code != static_cast<uint16_t>(MessageCode::kError)) {
@@ -642,7 +660,31 @@ void Node::HandleAnswer(const Inbound& in, uint64_t now_ms, Outbox* out) {
                      e.ok() ? std::string(e->error_info.begin(), e->error_info.end()) : ""));
     status.SetPayload("reload-error", absl::Cord(std::to_string(ec)));
   }
+  if (auto fetch = fetches_.find(txid); fetch != fetches_.end()) {
+    if (status.ok() && c.message_code == static_cast<uint16_t>(MessageCode::kFetchAns)) {
+      status = VerifyFetched(fetch->second, c.body, in.message.security.certificates);
+      if (!status.ok()) ++counters_.bad_fetched_values;
+    }
+    fetches_.erase(fetch);
+  }
   Complete(pending, status, in.origin, hops, c.message_code, c.body, now_ms, out);
+}
+
+absl::Status Node::VerifyFetched(const ResourceId& resource, std::span<const uint8_t> body,
+                                 std::span<const wire::GenericCertificate> certificates) {
+  auto ans = wire::DecodeAs<wire::FetchAns>(body, wire_context_);
+  if (!ans.ok()) return absl::DataLossError(absl::StrCat("FetchAns: ", ans.status().message()));
+  std::vector<uint8_t> scratch;
+  for (const wire::FetchKindResponse& kr : ans->kind_responses) {
+    for (const wire::StoredData& sd : kr.values) {
+      if (sd.signature.IsAnonymous()) continue;  // a synthesized "no such value" (§7.4.2)
+      if (!StorageService::VerifyValue(*signer_, resource, kr.kind, sd, certificates, &scratch)) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("a fetched value of kind ", kr.kind, " does not verify"));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 void Node::Complete(const PendingRequest& pending, absl::Status status, const NodeId& responder,

@@ -1,10 +1,13 @@
 #include "core/storage_service.h"
 
+#include "p2psip/wire/codec.h"
+
 #include <algorithm>
 #include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "p2psip/wire/codec.h"
 #include "p2psip/wire/stored_data.h"
 
 namespace p2psip::core {
@@ -62,7 +65,8 @@ size_t StorageService::ShardOf(const ResourceId& id) const {
 
 StorageResult<wire::Body> StorageService::Handle(
     uint16_t code, const wire::Body& body, const SignerInfo& request_signer,
-    std::span<const wire::GenericCertificate> certificates, uint64_t now_ms, Outbox* out) {
+    std::span<const wire::GenericCertificate> certificates, uint64_t now_ms, Outbox* out,
+    std::vector<wire::GenericCertificate>* carried) {
   StorageResult<wire::Body> result = Error(ErrorCode::kInvalidMessage, "not a storage request");
   const auto wrap = [&result](auto r) {
     if (auto* ok = std::get_if<0>(&r)) {
@@ -77,7 +81,14 @@ StorageResult<wire::Body> StorageService::Handle(
       break;
     case wire::MessageCode::kFetchReq: {
       const auto& req = std::get<wire::FetchReq>(body);
-      wrap(shards_[ShardOf(req.resource)]->Fetch(req, now_ms));
+      auto fetched = shards_[ShardOf(req.resource)]->Fetch(req, now_ms);
+      if (auto* ans = std::get_if<wire::FetchAns>(&fetched); ans != nullptr && carried != nullptr) {
+        for (const wire::FetchKindResponse& kr : ans->kind_responses) {
+          for (const wire::StoredData& sd : kr.values)
+            certificates_.AppendFor(sd.signature, carried);
+        }
+      }
+      wrap(std::move(fetched));
       break;
     }
     case wire::MessageCode::kStatReq: {
@@ -124,17 +135,8 @@ StorageResult<wire::Body> StorageService::Store(
   for (size_t k = 0; k < request.kind_data.size(); ++k) {
     const wire::StoreKindData& kd = request.kind_data[k];
     for (const wire::StoredData& sd : kd.values) {
-      wire::StoredDataSignatureInput(request.resource.bytes(), kd.kind, sd.storage_time, sd.value,
-                                     &scratch_);
-      std::optional<SignerInfo> info = signer.Verify(scratch_, sd.signature, certificates);
-      const auto* entry = std::get_if<wire::ArrayEntry>(&sd.value);
-      if (!info && entry != nullptr && entry->index != wire::kArrayAppend) {
-        // A copy of an appended entry carries its real index; it was signed as an append.
-        wire::StoredDataSignatureInput(request.resource.bytes(), kd.kind, sd.storage_time,
-                                       wire::ArrayEntry{wire::kArrayAppend, entry->value},
-                                       &scratch_);
-        info = signer.Verify(scratch_, sd.signature, certificates);
-      }
+      std::optional<SignerInfo> info =
+          VerifyValue(signer, request.resource, kd.kind, sd, certificates, &scratch_);
       if (!info) {
         ++counters_->bad_value_signatures;
         return Error(ErrorCode::kForbidden,
@@ -161,6 +163,13 @@ StorageResult<wire::Body> StorageService::Store(
   auto stored = shard.Store(request, request_signer, value_signers, now_ms);
   if (auto* error = std::get_if<StorageError>(&stored)) return std::move(*error);
   ++counters_->stores_applied;
+  for (size_t k = 0; k < request.kind_data.size(); ++k) {
+    const std::vector<wire::StoredData>& values = request.kind_data[k].values;
+    for (size_t v = 0; v < values.size(); ++v) {
+      certificates_.Retain(values[v].signature.identity, value_signers[k][v].certificate);
+    }
+  }
+  MaybeSweepCertificates();
   wire::StoreAns answer = std::get<wire::StoreAns>(std::move(stored));
   if (request.replica_number == 0) {
     // The responsible peer copies to its successor and the successor's successor.
@@ -174,6 +183,20 @@ StorageResult<wire::Body> StorageService::Store(
     for (wire::StoreKindResponse& r : answer.kind_responses) r.replicas = replicas;
   }
   return wire::Body(std::move(answer));
+}
+
+std::optional<SignerInfo> StorageService::VerifyValue(
+    Signer& signer, const ResourceId& resource, uint32_t kind, const wire::StoredData& sd,
+    std::span<const wire::GenericCertificate> certificates, std::vector<uint8_t>* scratch) {
+  wire::StoredDataSignatureInput(resource.bytes(), kind, sd.storage_time, sd.value, scratch);
+  std::optional<SignerInfo> info = signer.Verify(*scratch, sd.signature, certificates);
+  const auto* entry = std::get_if<wire::ArrayEntry>(&sd.value);
+  if (!info && entry != nullptr && entry->index != wire::kArrayAppend) {
+    wire::StoredDataSignatureInput(resource.bytes(), kind, sd.storage_time,
+                                   wire::ArrayEntry{wire::kArrayAppend, entry->value}, scratch);
+    info = signer.Verify(*scratch, sd.signature, certificates);
+  }
+  return info;
 }
 
 StorageResult<wire::Body> StorageService::Find(const wire::FindReq& request,
@@ -224,8 +247,12 @@ void StorageService::Replicate(const ResourceId& id, const NodeId& peer, uint8_t
                                uint64_t now_ms, Outbox* out) {
   wire::StoreReq req = shards_[ShardOf(id)]->ExportReplica(id, replica_number, now_ms);
   if (req.kind_data.empty()) return;
+  std::vector<wire::GenericCertificate> carried;
+  for (const wire::StoreKindData& kd : req.kind_data) {
+    for (const wire::StoredData& sd : kd.values) certificates_.AppendFor(sd.signature, &carried);
+  }
   ++counters_->replica_stores_sent;
-  host_->SendReplica(peer, req, now_ms, out);
+  host_->SendReplica(peer, req, carried, now_ms, out);
 }
 
 StorageService::View StorageService::CurrentView() const {
@@ -298,7 +325,27 @@ void StorageService::OnTimer(uint64_t now_ms, Outbox* out) {
   if (now_ms >= next_expiry_ms_) {
     for (auto& shard : shards_) shard->Expire(now_ms);
     next_expiry_ms_ = now_ms + kExpiryIntervalMs;
+    SweepCertificates();  // the expiry pass walked every record already: the same order of work
   }
+}
+
+void StorageService::MaybeSweepCertificates() {
+  if (certificates_.size() > 2 * certificates_live_ + 16) SweepCertificates();
+}
+
+void StorageService::SweepCertificates() {
+  absl::flat_hash_set<storage::CertificatePool::Key> live;
+  wire::Signature signature;
+  for (const auto& shard : shards_) {
+    shard->ForEachSignature([&](std::span<const uint8_t> encoded) {
+      wire::DecodeError error;
+      if (wire::DecodeExact(encoded, &signature, &error)) {
+        live.insert(storage::CertificatePool::KeyOf(signature.identity));
+      }
+    });
+  }
+  certificates_.Sweep(live);
+  certificates_live_ = certificates_.size();
 }
 
 void StorageService::Sync(uint64_t now_ms, Outbox* out) {
@@ -367,7 +414,7 @@ size_t StorageService::value_count() const {
 size_t StorageService::MemoryBytes() const {
   size_t n = sizeof(*this) + scratch_.capacity();
   for (const auto& s : shards_) n += s->MemoryBytes();
-  return n;
+  return n + certificates_.MemoryBytes();
 }
 
 }  // namespace p2psip::core

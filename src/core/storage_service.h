@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
+#include "core/storage/certificate_pool.h"
 #include "p2psip/core/environment.h"
 #include "p2psip/core/node.h"
 #include "p2psip/core/ring.h"
@@ -50,11 +51,19 @@ class StorageService {
 
   // Answers a Store, Fetch, Stat or Find addressed to this node: the answer body, or the error.
   // `request_signer` is what the request signer's certificate says; `certificates` are those
-  // the request carried, for verifying the values' signatures.
-  storage::StorageResult<wire::Body> Handle(uint16_t code, const wire::Body& body,
-                                            const SignerInfo& request_signer,
-                                            std::span<const wire::GenericCertificate> certificates,
-                                            uint64_t now_ms, Outbox* out);
+  // the request carried, for verifying the values' signatures. A FetchAns must carry the
+  // certificates of its values' signers: they are appended to `*carried` (if not null).
+  storage::StorageResult<wire::Body> Handle(
+      uint16_t code, const wire::Body& body, const SignerInfo& request_signer,
+      std::span<const wire::GenericCertificate> certificates, uint64_t now_ms, Outbox* out,
+      std::vector<wire::GenericCertificate>* carried = nullptr);
+
+  // Verifies the signature of `sd`, a value of `kind` at `resource` (RFC 6940 §7.1: the signer
+  // signed resource ‖ kind ‖ storage_time ‖ value; a copy of an appended array entry carries its
+  // real index but was signed as an append). `scratch` holds the signature input.
+  static std::optional<SignerInfo> VerifyValue(
+      Signer& signer, const ResourceId& resource, uint32_t kind, const wire::StoredData& sd,
+      std::span<const wire::GenericCertificate> certificates, std::vector<uint8_t>* scratch);
 
   // The outcome of a replica Store this service sent. After a failure every Resource-ID is
   // offered again to all its holders once the hold-down has passed.
@@ -73,6 +82,8 @@ class StorageService {
                                                     uint64_t now_ms) const;
   size_t resource_count() const;
   size_t value_count() const;
+  // Signers' certificates retained for the values held (once per signer).
+  size_t certificate_count() const { return certificates_.size(); }
   size_t MemoryBytes() const;
 
  private:
@@ -97,15 +108,20 @@ class StorageService {
   storage::StorageResult<wire::Body> Find(const wire::FindReq& request, uint64_t now_ms) const;
   void Replicate(const ResourceId& id, const NodeId& peer, uint8_t replica_number, uint64_t now_ms,
                  Outbox* out);
+  // Drops retained certificates no held value needs, once the pool has outgrown the last count.
+  void MaybeSweepCertificates();
+  void SweepCertificates();
 
   const NodeConfig& config_;
   StorageHost* host_;
   NodeCounters* counters_;
   RingId self_;
   std::vector<std::unique_ptr<storage::StorageShard>> shards_;
-  View synced_;                // the view the holders were last brought in line with
-  View seen_;                  // the view at the last CheckNeighbours
-  uint64_t seen_version_ = 0;  // the topology's neighbors_version() then
+  storage::CertificatePool certificates_;
+  size_t certificates_live_ = 0;  // the pool's size after the last sweep
+  View synced_;                   // the view the holders were last brought in line with
+  View seen_;                     // the view at the last CheckNeighbours
+  uint64_t seen_version_ = 0;     // the topology's neighbors_version() then
   uint64_t sync_due_ms_;
   bool resync_all_ = false;  // a replica store failed: the next sync offers everything
   uint64_t next_expiry_ms_ = 0;

@@ -202,20 +202,25 @@ void DuplicateCache::MaybeCompactOrder() {
   }
 }
 
-const std::vector<uint8_t>* DuplicateCache::Lookup(uint64_t txid, uint64_t now_ms) const {
+const std::vector<uint8_t>* DuplicateCache::Lookup(
+    uint64_t txid, uint64_t now_ms,
+    const std::vector<wire::GenericCertificate>** certificates) const {
   const auto it = entries_.find(txid);
   if (it == entries_.end() || IsExpired(it->second.at_ms, now_ms, options_.ttl_ms)) {
     return nullptr;
   }
+  if (certificates != nullptr) *certificates = &it->second.certificates;
   return &it->second.answer;
 }
 
-void DuplicateCache::Insert(uint64_t txid, std::vector<uint8_t> answer, uint64_t now_ms) {
+void DuplicateCache::Insert(uint64_t txid, std::vector<uint8_t> answer, uint64_t now_ms,
+                            std::vector<wire::GenericCertificate> certificates) {
   const uint64_t at_ms = order_.empty() ? now_ms : std::max(now_ms, order_.back().first);
   const auto [it, inserted] = entries_.try_emplace(txid);
   // Re-answered in the same millisecond: its slot is already in place and still matches.
   const bool has_slot = !inserted && it->second.at_ms == at_ms;
   it->second.answer = std::move(answer);
+  it->second.certificates = std::move(certificates);
   it->second.at_ms = at_ms;
   if (!has_slot) order_.emplace_back(at_ms, txid);
   SkipStaleHead();  // an overwrite may have just made the head slot stale

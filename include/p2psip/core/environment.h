@@ -9,6 +9,7 @@
 #define P2PSIP_CORE_ENVIRONMENT_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -59,6 +60,10 @@ struct SignerInfo {
   NodeId node_id;
   std::vector<NodeId> node_ids;  // node_id among them
   std::string user_name;         // e.g. "alice@dht.example.com"; empty if the cert has none
+  // The signer's certificate (DER), shared with the verifier's cache, or null where the signer
+  // has none (SimulationSigner). A storing peer retains it for as long as it holds a value the
+  // certificate signed, and hands it out with the value (RFC 6940 §6.3.4, digest §15.18).
+  std::shared_ptr<const std::vector<uint8_t>> certificate;
 };
 
 // Signs what this node originates and verifies what it receives (RFC 6940 §6.3.4, §7.1). The

@@ -38,8 +38,10 @@ class StorageHost {
   virtual ~StorageHost() = default;
   virtual const Topology& topology() const = 0;
   virtual Signer& signer() = 0;
-  // Sends a replica Store to `peer`; its outcome comes back to the storage service.
-  virtual void SendReplica(const NodeId& peer, const wire::StoreReq& request, uint64_t now_ms,
+  // Sends a replica Store to `peer`, carrying `certificates` (those of the values' signers);
+  // its outcome comes back to the storage service.
+  virtual void SendReplica(const NodeId& peer, const wire::StoreReq& request,
+                           std::span<const wire::GenericCertificate> certificates, uint64_t now_ms,
                            Outbox* out) = 0;
 };
 
@@ -93,6 +95,7 @@ struct NodeCounters {
   uint64_t stores_applied = 0;         // Store requests applied (originals and replicas)
   uint64_t storage_errors = 0;         // Store/Fetch/Stat/Find answered with an error
   uint64_t bad_value_signatures = 0;   // stored values whose signature did not verify
+  uint64_t bad_fetched_values = 0;     // FetchAns refused: a value's signature did not verify
   uint64_t replica_stores_sent = 0;    // copies sent to successors and new holders
   uint64_t replica_stores_failed = 0;  // of those: error answer or timeout
   uint64_t resources_dropped = 0;      // Resource-IDs handed on to closer peers and forgotten
@@ -127,9 +130,12 @@ class Node : private TopologyHost, private StorageHost {
   // Generation counter 0: no check. The result's body is a StoreAns.
   uint64_t Store(const ResourceId& resource, uint32_t kind, std::vector<wire::StoredData> values,
                  uint64_t now_ms, Outbox* out);
-  // Fetches from the peer responsible for `resource` (§7.4.2); the result's body is a FetchAns.
+  // Fetches from the peer responsible for `resource` (§7.4.2); the result's body is a FetchAns
+  // whose values' signatures have been verified (a value that does not verify fails the
+  // request with PermissionDenied). `via`: peers the request is source-routed through first
+  // (a client's peer, a trace), in order.
   uint64_t Fetch(const ResourceId& resource, std::vector<wire::StoredDataSpecifier> specifiers,
-                 uint64_t now_ms, Outbox* out);
+                 uint64_t now_ms, Outbox* out, std::span<const NodeId> via = {});
   // Hands the stored data to the neighbours that become its holders, then leaves the ring.
   void Leave(uint64_t now_ms, Outbox* out);
 
@@ -167,22 +173,32 @@ class Node : private TopologyHost, private StorageHost {
 
   // StorageHost (topology() is the public accessor above)
   Signer& signer() override { return *signer_; }
-  void SendReplica(const NodeId& peer, const wire::StoreReq& request, uint64_t now_ms,
+  void SendReplica(const NodeId& peer, const wire::StoreReq& request,
+                   std::span<const wire::GenericCertificate> certificates, uint64_t now_ms,
                    Outbox* out) override;
   // After every event: storage notices neighbour changes.
   void AfterEvent(uint64_t now_ms);
 
   // Message layer.
+  // `certificates` travel in the security block beside this node's own (stored values'
+  // signers' certificates, §6.3.4).
   uint64_t Originate(std::vector<wire::Destination> destinations, uint16_t code,
-                     const wire::Body& body, PendingRequest pending, uint64_t now_ms, Outbox* out);
+                     const wire::Body& body, PendingRequest pending, uint64_t now_ms, Outbox* out,
+                     std::span<const wire::GenericCertificate> certificates = {});
   std::vector<uint8_t> Encode(const wire::ForwardingHeader& header,
-                              const wire::MessageContents& contents);
+                              const wire::MessageContents& contents,
+                              std::span<const wire::GenericCertificate> certificates = {});
   // Sends an encoded message toward the first entry of its destination list.
   void Route(std::span<const uint8_t> message, LinkId arrived_on, uint64_t now_ms, Outbox* out);
   void DeliverLocally(LinkId link, std::span<const uint8_t> bytes, uint64_t now_ms, Outbox* out);
   void HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out);
   void HandleAnswer(const Inbound& in, uint64_t now_ms, Outbox* out);
-  void Answer(const Inbound& in, const wire::MessageContents& contents, Outbox* out);
+  // The FetchAns `body` answered a Fetch of `resource`: every existing value must verify with
+  // the certificates the answer carried (RFC 6940 §7.1, §6.3.4).
+  absl::Status VerifyFetched(const ResourceId& resource, std::span<const uint8_t> body,
+                             std::span<const wire::GenericCertificate> certificates);
+  void Answer(const Inbound& in, const wire::MessageContents& contents, Outbox* out,
+              std::span<const wire::GenericCertificate> certificates = {});
   void AnswerError(const Inbound& in, wire::ErrorCode code, std::string_view why, Outbox* out);
   void AnswerError(const Inbound& in, wire::ErrorResponse error, Outbox* out);
   // An error answer built from the forwarding header alone (TTL exceeded, unroutable...).
@@ -206,6 +222,8 @@ class Node : private TopologyHost, private StorageHost {
   TransactionTable transactions_;
   DuplicateCache duplicates_;
   absl::flat_hash_map<uint64_t, PendingRequest> pending_;  // txid -> owner
+  // txid -> Resource-ID of an application Fetch: its answer's values are verified.
+  absl::flat_hash_map<uint64_t, ResourceId> fetches_;
   uint64_t next_request_id_ = 1;
   NodeCounters counters_;
 };

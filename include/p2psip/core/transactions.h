@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "p2psip/wire/security_block.h"
 
 namespace p2psip::core {
 
@@ -93,10 +94,15 @@ class DuplicateCache {
   DuplicateCache() : DuplicateCache(Options{}) {}
   explicit DuplicateCache(Options options) : options_(options) {}
 
-  // The answer recorded for `txid` within the TTL, or nullptr.
-  const std::vector<uint8_t>* Lookup(uint64_t txid, uint64_t now_ms) const;
-  // Records the answer given to `txid` at `now_ms` (replaces an earlier one).
-  void Insert(uint64_t txid, std::vector<uint8_t> answer, uint64_t now_ms);
+  // The answer recorded for `txid` within the TTL, or nullptr; `*certificates` (if given) is set
+  // to the extra certificates it carried.
+  const std::vector<uint8_t>* Lookup(
+      uint64_t txid, uint64_t now_ms,
+      const std::vector<wire::GenericCertificate>** certificates = nullptr) const;
+  // Records the answer given to `txid` at `now_ms` (replaces an earlier one), with the
+  // certificates it carried beyond the node's own (a FetchAns's value signers).
+  void Insert(uint64_t txid, std::vector<uint8_t> answer, uint64_t now_ms,
+              std::vector<wire::GenericCertificate> certificates = {});
   // Drops entries older than the TTL.
   void Expire(uint64_t now_ms);
   uint64_t NextDeadline() const;
@@ -106,6 +112,7 @@ class DuplicateCache {
  private:
   struct Entry {
     std::vector<uint8_t> answer;
+    std::vector<wire::GenericCertificate> certificates;
     uint64_t at_ms = 0;
   };
   bool IsLive(const std::pair<uint64_t, uint64_t>& slot) const;

@@ -292,6 +292,13 @@ std::vector<ResourceId> StorageShard::ResourceIds() const {
 
 void StorageShard::Erase(const ResourceId& resource) { resources_.erase(resource.bytes()); }
 
+void StorageShard::ForEachSignature(absl::FunctionRef<void(std::span<const uint8_t>)> fn) const {
+  for (const Resource& r : resources_) {
+    if (r.records == nullptr) continue;
+    for (const shard_internal::Record& record : *r.records) fn(record.signature());
+  }
+}
+
 // --- housekeeping ----------------------------------------------------------------------------
 
 void StorageShard::Expire(uint64_t now_ms) {

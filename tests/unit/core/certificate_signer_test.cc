@@ -16,6 +16,7 @@
 #include "p2psip/crypto/certificate.h"
 #include "p2psip/wire/byte_writer.h"
 #include "p2psip/wire/codec.h"
+#include "p2psip/wire/hashes.h"
 
 namespace p2psip::core {
 namespace {
@@ -436,11 +437,12 @@ class CertNet {
     std::vector<Outbox::Result> results;
   };
 
-  int Add(std::unique_ptr<CertificateSigner> signer) {
+  int Add(std::unique_ptr<CertificateSigner> signer, bool client = false) {
     NodeConfig c;
     c.id = signer->node_id();
     c.overlay_name = kOverlay;
-    c.first_node = true;
+    c.first_node = !client;
+    c.client = client;
     auto p = std::make_unique<Peer>();
     p->signer = std::move(signer);
     p->rng = std::make_unique<SplitMix64>(peers_.size() + 1);
@@ -529,6 +531,66 @@ TEST(CertificateSignerNodeTest, TwoNodesPingWithCertificates) {
     EXPECT_TRUE(std::none_of(net.results(m).begin(), net.results(m).end(),
                              [](const Outbox::Result& r) { return r.status.ok(); }));
   }
+}
+
+// A value travels with its signer's certificate: Carol, with no certificate cache, fetches a
+// value Alice stored and verifies its signature with only what the FetchAns carried; a value
+// altered at the storing peer is refused.
+TEST(CertificateSignerNodeTest, FetchedValuesVerifyWithTheCertificatesTheAnswerCarries) {
+  const SchemeParam& p = kSchemes[0];
+  Overlay overlay(p.scheme);
+  CertNet net;
+  const NodeId alice_id = Id(0x10);
+  std::vector<uint8_t> seed(alice_id.bytes().begin(), alice_id.bytes().end());
+  seed.push_back(1);
+  const ResourceId res = wire::ChordResourceId(seed);  // Alice's first TURN-SERVICE id
+  // Two lone first nodes, linked: each owns its whole ring. Carol keeps no certificate cache:
+  // she can verify Alice's value only with the certificates that arrive with it.
+  const NodeId carol_id = Id(0x50);
+  const int alice = net.Add(overlay.Signer(Key(p.scheme, 0), {alice_id}, "alice@example.org"));
+  const int carol = net.Add(
+      overlay.Signer(Key(p.scheme, 2), {carol_id}, "carol@example.org", {.cache_capacity = 0}));
+  for (int i : {alice, carol}) {
+    net.node(i).Start(net.now_ms, &net.out);
+    net.Drain(i);
+  }
+  net.Link(alice, carol);
+  net.Run();
+
+  const wire::DataValue value{true, Input("turn:198.18.0.1:3478")};
+  const uint64_t stored =
+      net.node(alice).Store(res, wire::kKindTurnService,
+                            {wire::StoredData{net.now_ms, 600, value, {}}}, net.now_ms, &net.out);
+  net.Drain(alice);
+  net.Run();
+  auto result_of = [&](int i, uint64_t id) -> const Outbox::Result* {
+    for (const Outbox::Result& r : net.results(i)) {
+      if (r.request_id == id) return &r;
+    }
+    return nullptr;
+  };
+  ASSERT_NE(result_of(alice, stored), nullptr);
+  ASSERT_TRUE(result_of(alice, stored)->status.ok()) << result_of(alice, stored)->status;
+  EXPECT_EQ(result_of(alice, stored)->responder, alice_id);
+
+  wire::StoredDataSpecifier spec;
+  spec.kind = wire::kKindTurnService;
+  spec.model = wire::DataModel::kSingle;
+  // Carol's ring is herself alone: the Fetch goes to Alice by source route.
+  const uint64_t fetched =
+      net.node(carol).Fetch(res, {spec}, net.now_ms, &net.out, std::vector<NodeId>{alice_id});
+  net.Drain(carol);
+  net.Run();
+  const Outbox::Result* r = result_of(carol, fetched);
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(r->status.ok()) << r->status;
+  auto ans = wire::DecodeAs<wire::FetchAns>(r->body);
+  ASSERT_TRUE(ans.ok());
+  ASSERT_EQ(ans->kind_responses.size(), 1u);
+  ASSERT_EQ(ans->kind_responses[0].values.size(), 1u);
+  EXPECT_EQ(std::get<wire::DataValue>(ans->kind_responses[0].values[0].value), value);
+  EXPECT_EQ(net.signer(carol).cache_size(), 0u);
+  EXPECT_EQ(net.node(carol).counters().bad_fetched_values, 0u);
 }
 
 }  // namespace

@@ -131,24 +131,57 @@ class FakeTopology final : public Topology {
   RingId self_;
 };
 
+// A SimulationSigner whose verifications also hand out a "certificate" (the bytes "cert:" and
+// the signer's Node-ID), as CertificateSigner hands out the X.509 DER, so that the service's
+// retention of certificates can be observed.
+class CertifyingSigner final : public Signer {
+ public:
+  explicit CertifyingSigner(NodeId self) : inner_(std::move(self)) {}
+  static std::vector<uint8_t> CertOf(const NodeId& id) {
+    std::vector<uint8_t> der = Bytes("cert:");
+    der.insert(der.end(), id.bytes().begin(), id.bytes().end());
+    return der;
+  }
+  wire::Signature Sign(std::span<const uint8_t> input) override { return inner_.Sign(input); }
+  std::optional<SignerInfo> Verify(std::span<const uint8_t> input, const wire::Signature& signature,
+                                   std::span<const wire::GenericCertificate> certs) override {
+    std::optional<SignerInfo> info = inner_.Verify(input, signature, certs);
+    if (info)
+      info->certificate = std::make_shared<const std::vector<uint8_t>>(CertOf(info->node_id));
+    return info;
+  }
+
+ private:
+  SimulationSigner inner_;
+};
+
+std::vector<wire::GenericCertificate> CertsOf(std::initializer_list<NodeId> ids) {
+  std::vector<wire::GenericCertificate> out;
+  for (const NodeId& id : ids) out.push_back({0, CertifyingSigner::CertOf(id)});
+  return out;
+}
+
 class FakeHost final : public StorageHost {
  public:
   struct Sent {
     NodeId peer;
     wire::StoreReq request;
+    std::vector<wire::GenericCertificate> certificates;
   };
   explicit FakeHost(RingId self) : topo(self), signer_(self.ToNodeId()) {}
   const Topology& topology() const override { return topo; }
   Signer& signer() override { return signer_; }
-  void SendReplica(const NodeId& peer, const wire::StoreReq& request, uint64_t, Outbox*) override {
-    sent.push_back({peer, request});
+  void SendReplica(const NodeId& peer, const wire::StoreReq& request,
+                   std::span<const wire::GenericCertificate> certificates, uint64_t,
+                   Outbox*) override {
+    sent.push_back({peer, request, {certificates.begin(), certificates.end()}});
   }
 
   FakeTopology topo;
   std::vector<Sent> sent;
 
  private:
-  SimulationSigner signer_;
+  CertifyingSigner signer_;
 };
 
 // One storage service at ring position `self` with its fakes.
@@ -277,6 +310,52 @@ TEST_F(StorageServiceTest, OriginalStoreAppliesAndReplicatesToTwoSuccessors) {
     EXPECT_EQ(s.request.kind_data[0].generation_counter, 2u);
     EXPECT_EQ(s.request.kind_data[0].values[0].signature, newer.signature);
   }
+}
+
+TEST_F(StorageServiceTest, SignersCertificateIsRetainedAndTravelsWithTheValue) {
+  OkStore(rig_.Store(Req(res_, kTurn, {writer_.Single(res_, "turn:1", 100)}), writer_.info));
+  EXPECT_EQ(rig_.service->certificate_count(), 1u);
+  // The replica stores carry it, so the successors can verify a signer they never met.
+  ASSERT_EQ(rig_.host.sent.size(), 2u);
+  for (const FakeHost::Sent& sent : rig_.host.sent) {
+    EXPECT_EQ(sent.certificates, CertsOf({writer_.id}));
+  }
+  // A second value by the same signer adds no second copy of the certificate.
+  OkStore(rig_.Store(Req(res_, kTurn, {writer_.Single(res_, "turn:2", 200)}), writer_.info));
+  EXPECT_EQ(rig_.service->certificate_count(), 1u);
+  // So does the FetchAns: the certificate of the signer of each value returned, once.
+  std::vector<wire::GenericCertificate> carried;
+  auto fetched = rig_.service->Handle(static_cast<uint16_t>(MessageCode::kFetchReq),
+                                      wire::FetchReq{res_, {Spec(kTurn, DataModel::kSingle)}},
+                                      SignerInfo{}, {}, kNow, &rig_.out, &carried);
+  ASSERT_TRUE(std::holds_alternative<wire::Body>(fetched));
+  EXPECT_EQ(carried, CertsOf({writer_.id}));
+  // A fetch of a Resource-ID with nothing stored carries none.
+  carried.clear();
+  const ResourceId empty = TurnRes(writer_.id, 2);
+  rig_.host.topo.responsible = true;
+  rig_.service->Handle(static_cast<uint16_t>(MessageCode::kFetchReq),
+                       wire::FetchReq{empty, {Spec(kTurn, DataModel::kSingle)}}, SignerInfo{}, {},
+                       kNow, &rig_.out, &carried);
+  EXPECT_TRUE(carried.empty());
+}
+
+TEST_F(StorageServiceTest, CertificatesOfExpiredValuesAreReleased) {
+  rig_.host.topo.responsible = true;
+  Writer other(0xD2);
+  const ResourceId other_res = TurnRes(other.id, 1);
+  OkStore(rig_.Store(Req(res_, kTurn, {writer_.Single(res_, "short", 100, 10)}), writer_.info));
+  OkStore(
+      rig_.Store(Req(other_res, kTurn, {other.Single(other_res, "long", 100, 3600)}), other.info));
+  EXPECT_EQ(rig_.service->certificate_count(), 2u);
+  // After the first value's lifetime, the next expiry pass keeps only the live signer's.
+  rig_.service->OnTimer(kNow + 120'000, &rig_.out);
+  EXPECT_EQ(rig_.service->certificate_count(), 1u);
+  std::vector<wire::GenericCertificate> carried;
+  rig_.service->Handle(static_cast<uint16_t>(MessageCode::kFetchReq),
+                       wire::FetchReq{other_res, {Spec(kTurn, DataModel::kSingle)}}, SignerInfo{},
+                       {}, kNow + 120'000, &rig_.out, &carried);
+  EXPECT_EQ(carried, CertsOf({other.id}));
 }
 
 TEST_F(StorageServiceTest, OriginalStoreWhenNotResponsibleIsForbidden) {

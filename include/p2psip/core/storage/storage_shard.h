@@ -22,6 +22,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "p2psip/core/storage/kinds.h"
 #include "p2psip/ids.h"
 #include "p2psip/wire/constants.h"
@@ -154,6 +155,9 @@ class StorageShard {
   std::vector<ResourceId> ResourceIds() const;
   // Forgets a Resource-ID (its data now lives on closer peers).
   void Erase(const ResourceId& resource);
+  // Calls `fn` with the encoded wire::Signature of every record held, live or not yet expired
+  // away (which certificates are still needed).
+  void ForEachSignature(absl::FunctionRef<void(std::span<const uint8_t>)> fn) const;
 
   size_t resource_count() const;
   size_t value_count() const;

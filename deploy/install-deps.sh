@@ -17,8 +17,9 @@ PACKAGES=(
   libxml2-dev libxml2-utils
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  # conformance oracles
-  tshark
+  # conformance oracles: tshark decodes (and decrypts) our traffic; the openssl command-line
+  # tool (a separate process, never linked) completes DTLS/TLS handshakes with our links
+  tshark openssl
   # process inspection in tests
   procps iproute2
 )

@@ -20,6 +20,8 @@ inline constexpr int kExitBadUsage = 2;  // bad arguments or bad input files
 
 void AddSimCommand(CLI::App& app, Action* action);
 // --- commands added by other modules go below, one line each ---
+void AddEnrollCommands(CLI::App& app, Action* action);  // enroll, enroll-server, enroll-user
+void AddOverlayCommand(CLI::App& app, Action* action);
 
 }  // namespace p2psip::cli
 

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   p2psip::cli::Action action;
   p2psip::cli::AddSimCommand(app, &action);
   // --- commands added by other modules go below, one line each ---
+  p2psip::cli::AddEnrollCommands(app, &action);
+  p2psip::cli::AddOverlayCommand(app, &action);
 
   try {
     app.parse(argc, argv);

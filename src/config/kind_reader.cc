@@ -40,18 +40,6 @@ std::optional<wire::DataModel> ParseDataModel(std::string_view s) {
   return std::nullopt;
 }
 
-const char* DataModelName(wire::DataModel m) {
-  switch (m) {
-    case wire::DataModel::kSingle:
-      return "SINGLE";
-    case wire::DataModel::kArray:
-      return "ARRAY";
-    case wire::DataModel::kDictionary:
-      return "DICTIONARY";
-  }
-  return "?";
-}
-
 // Starts the definition from the <kind> element's name= or id= attribute.
 absl::Status IdentifyKind(const ReadContext& ctx, const xmlNode* kind, const KindRegistry& builtins,
                           RequiredKind* out) {
@@ -143,7 +131,7 @@ absl::Status ReadKindParameters(const ReadContext& ctx, const xmlNode* kind,
     if (model != def.model || policy != def.policy) {
       config->warnings.push_back(ctx.Warning(
           kind, "kind ", def.name, ": data-model ", out->data_model, " / access-control ",
-          out->access_control, " ignored; the registered ", DataModelName(def.model), " / ",
+          out->access_control, " ignored; the registered ", wire::DataModelName(def.model), " / ",
           core::storage::AccessPolicyName(def.policy), " apply"));
     }
     return absl::OkStatus();

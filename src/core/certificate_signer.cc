@@ -84,7 +84,18 @@ absl::StatusOr<std::unique_ptr<CertificateSigner>> CertificateSigner::Create(
                             std::move(trust), std::move(now_s), options, std::move(self)));
 }
 
-CertificateSigner::CertificateSigner(crypto::SigningKey key, crypto::Certificate certificate,
+absl::StatusOr<std::unique_ptr<CertificateSigner>> CertificateSigner::CreateVerifier(
+    std::shared_ptr<const crypto::TrustStore> trust, Clock now_s,
+    CertificateSignerOptions options) {
+  if ((trust == nullptr && !options.self_signed) || !now_s) {
+    return absl::InvalidArgumentError("CertificateSigner needs a trust store and a clock");
+  }
+  return std::unique_ptr<CertificateSigner>(new CertificateSigner(
+      std::nullopt, std::nullopt, {}, std::move(trust), std::move(now_s), options, NodeId()));
+}
+
+CertificateSigner::CertificateSigner(std::optional<crypto::SigningKey> key,
+                                     std::optional<crypto::Certificate> certificate,
                                      std::vector<crypto::Certificate> intermediates,
                                      std::shared_ptr<const crypto::TrustStore> trust, Clock now_s,
                                      CertificateSignerOptions options, NodeId node_id)
@@ -96,15 +107,16 @@ CertificateSigner::CertificateSigner(crypto::SigningKey key, crypto::Certificate
       cache_capacity_(options.cache_capacity),
       self_signed_(options.self_signed),
       node_id_(std::move(node_id)) {
-  if (certificate_.node_ids().size() == 1) {
-    const auto& h = certificate_.Sha256();
+  if (!certificate_) return;  // a verifier
+  if (certificate_->node_ids().size() == 1) {
+    const auto& h = certificate_->Sha256();
     identity_ = wire::SignerIdentity::CertHash(wire::kHashSha256, {h.begin(), h.end()});
   } else {
-    const auto h = IdentityHash(wire::kHashSha256, node_id_.bytes(), certificate_.der());
+    const auto h = IdentityHash(wire::kHashSha256, node_id_.bytes(), certificate_->der());
     identity_ = wire::SignerIdentity::CertHashNodeId(wire::kHashSha256, {h.begin(), h.end()});
   }
   encoded_identity_ = EncodeIdentity(identity_);
-  const auto der = certificate_.der();
+  const auto der = certificate_->der();
   carried_.push_back(
       {static_cast<uint8_t>(wire::CertificateType::kX509), {der.begin(), der.end()}});
   for (const Certificate& c : intermediates_) {
@@ -114,16 +126,20 @@ CertificateSigner::CertificateSigner(crypto::SigningKey key, crypto::Certificate
 }
 
 wire::Signature CertificateSigner::Sign(std::span<const uint8_t> input) {
+  if (!key_) {
+    ++counters_.sign_failures;
+    return {};
+  }
   std::vector<uint8_t> signed_input;
   signed_input.reserve(input.size() + encoded_identity_.size());
   signed_input.insert(signed_input.end(), input.begin(), input.end());
   signed_input.insert(signed_input.end(), encoded_identity_.begin(), encoded_identity_.end());
-  const crypto::SignatureAndHash pair = crypto::WirePair(key_.scheme());
+  const crypto::SignatureAndHash pair = crypto::WirePair(key_->scheme());
   wire::Signature s;
   s.hash_algorithm = pair.hash;
   s.signature_algorithm = pair.signature;
   s.identity = identity_;
-  if (absl::StatusOr<std::vector<uint8_t>> value = key_.Sign(signed_input); value.ok()) {
+  if (absl::StatusOr<std::vector<uint8_t>> value = key_->Sign(signed_input); value.ok()) {
     s.value = *std::move(value);
     ++counters_.signed_inputs;
   } else {

@@ -87,6 +87,13 @@ class CertificateSigner final : public Signer {
       std::shared_ptr<const crypto::TrustStore> trust, Clock now_s,
       CertificateSignerOptions options = {});
 
+  // A signer without credentials, for code that only checks signatures (a configuration
+  // document's, before the node has a certificate): Verify works as above; Sign returns an empty
+  // signature (counted in sign_failures) that every receiver rejects.
+  static absl::StatusOr<std::unique_ptr<CertificateSigner>> CreateVerifier(
+      std::shared_ptr<const crypto::TrustStore> trust, Clock now_s,
+      CertificateSignerOptions options = {});
+
   wire::Signature Sign(std::span<const uint8_t> input) override;
   std::optional<SignerInfo> Verify(std::span<const uint8_t> input, const wire::Signature& signature,
                                    std::span<const wire::GenericCertificate> certificates) override;
@@ -94,7 +101,8 @@ class CertificateSigner final : public Signer {
   std::vector<wire::GenericCertificate> Certificates() const override { return carried_; }
 
   const NodeId& node_id() const { return node_id_; }
-  const crypto::Certificate& certificate() const { return certificate_; }
+  // This node's certificate; nullopt for a verifier.
+  const std::optional<crypto::Certificate>& certificate() const { return certificate_; }
   const CertificateSignerCounters& counters() const { return counters_; }
   size_t cache_size() const { return cache_.size(); }
 
@@ -122,7 +130,8 @@ class CertificateSigner final : public Signer {
   };
   using Lru = std::list<Entry>;  // most recently used first
 
-  CertificateSigner(crypto::SigningKey key, crypto::Certificate certificate,
+  CertificateSigner(std::optional<crypto::SigningKey> key,
+                    std::optional<crypto::Certificate> certificate,
                     std::vector<crypto::Certificate> intermediates,
                     std::shared_ptr<const crypto::TrustStore> trust, Clock now_s,
                     CertificateSignerOptions options, NodeId node_id);
@@ -136,8 +145,8 @@ class CertificateSigner final : public Signer {
   // Whether `leaf` is acceptable under the self-signed model (counts a mismatch).
   bool SelfSignedAcceptable(const crypto::Certificate& leaf);
 
-  crypto::SigningKey key_;
-  crypto::Certificate certificate_;
+  std::optional<crypto::SigningKey> key_;  // both absent for a verifier
+  std::optional<crypto::Certificate> certificate_;
   std::vector<crypto::Certificate> intermediates_;
   std::shared_ptr<const crypto::TrustStore> trust_;
   Clock now_s_;

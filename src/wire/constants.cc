@@ -118,4 +118,16 @@ const char* ErrorCodeName(uint16_t code) {
   }
 }
 
+const char* DataModelName(DataModel model) {
+  switch (model) {
+    case DataModel::kSingle:
+      return "SINGLE";
+    case DataModel::kArray:
+      return "ARRAY";
+    case DataModel::kDictionary:
+      return "DICTIONARY";
+  }
+  return "?";
+}
+
 }  // namespace p2psip::wire

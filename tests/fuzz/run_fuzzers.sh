@@ -15,7 +15,10 @@ targets=()
 for a in "$@"; do
   if [ "$a" = "--merge" ]; then merge=1; else targets+=("$a"); fi
 done
-[ ${#targets[@]} -gt 0 ] || targets=(framing forwarding_header message stored_data signing_key storage_shard certificate config)
+# Default: every target with a corpus (each target has one: the fuzz-corpus suite replays it).
+if [ ${#targets[@]} -eq 0 ]; then
+  for d in tests/fuzz/corpus/*/; do targets+=("$(basename "$d")"); done
+fi
 bin=build-asan/tests/fuzz
 for t in "${targets[@]}"; do
   [ -x "$bin/${t}_fuzz" ] || { echo "missing $bin/${t}_fuzz: run deploy/test.sh first" >&2; exit 2; }

@@ -147,6 +147,8 @@ inline constexpr uint32_t kKindRedir = 0x104;  // RFC 7374
 
 // Data models: never on the wire, but they decide how StoredDataValue parses.
 enum class DataModel : uint8_t { kSingle = 1, kArray = 2, kDictionary = 3 };
+// The name the configuration document uses: "SINGLE", "ARRAY", "DICTIONARY".
+const char* DataModelName(DataModel model);
 
 }  // namespace p2psip::wire
 

@@ -16,18 +16,6 @@ namespace {
 // Debian's abseil has its own string_view type, distinct from std::string_view.
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
-const char* ModelName(wire::DataModel m) {
-  switch (m) {
-    case wire::DataModel::kSingle:
-      return "single";
-    case wire::DataModel::kArray:
-      return "array";
-    case wire::DataModel::kDictionary:
-      return "dictionary";
-  }
-  return "unknown";
-}
-
 absl::Status CheckUserMatch(const ResourceId& resource, const SignerInfo& signer) {
   if (signer.user_name.empty()) {
     return absl::PermissionDeniedError("USER-MATCH: signer certificate has no user name");
@@ -114,8 +102,9 @@ absl::Status CheckAccess(const KindDefinition& kind, const ResourceId& resource,
   // wrongly-shaped value.
   const wire::DataModel got = wire::ModelOf(value);
   if (got != kind.model) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "value is a ", ModelName(got), " value but the kind is ", ModelName(kind.model)));
+    return absl::PermissionDeniedError(absl::StrCat("value is a ", wire::DataModelName(got),
+                                                    " value but the kind is ",
+                                                    wire::DataModelName(kind.model)));
   }
   switch (kind.policy) {
     case AccessPolicy::kUserMatch:

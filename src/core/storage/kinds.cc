@@ -65,18 +65,6 @@ const KindDefinition* FindBuiltin(uint32_t id) {
 
 std::string KindIdString(uint32_t id) { return absl::StrFormat("0x%X", id); }
 
-const char* ModelName(wire::DataModel m) {
-  switch (m) {
-    case wire::DataModel::kSingle:
-      return "SINGLE";
-    case wire::DataModel::kArray:
-      return "ARRAY";
-    case wire::DataModel::kDictionary:
-      return "DICTIONARY";
-  }
-  return "?";
-}
-
 // The rules that hold whoever defined the kind: a definition that breaks one cannot be
 // enforced consistently by the storage shard, so the configuration is refused.
 absl::Status ValidateDefinition(const KindDefinition& k) {
@@ -103,7 +91,7 @@ absl::Status ValidateDefinition(const KindDefinition& k) {
   if (k.policy == AccessPolicy::kUserNodeMatch && k.model != wire::DataModel::kDictionary) {
     return absl::InvalidArgumentError(absl::StrCat("kind ", id, ": USER-NODE-MATCH needs the ",
                                                    "DICTIONARY data model, not ",
-                                                   ModelName(k.model)));
+                                                   wire::DataModelName(k.model)));
   }
   if (k.policy == AccessPolicy::kNodeMultiple &&
       (k.max_node_multiple == 0 || k.max_node_multiple > kMaxNodeMultiple)) {

@@ -112,7 +112,7 @@ TEST_P(CertificateSignerTest, TwoNodesVerifyEachOther) {
   const crypto::SignatureAndHash pair = crypto::WirePair(scheme());
   EXPECT_EQ(by_alice.hash_algorithm, pair.hash);
   EXPECT_EQ(by_alice.signature_algorithm, pair.signature);
-  const auto& hash = alice_->certificate().Sha256();
+  const auto& hash = alice_->certificate()->Sha256();
   EXPECT_EQ(by_alice.identity,
             wire::SignerIdentity::CertHash(wire::kHashSha256, Bytes(hash.begin(), hash.end())));
 
@@ -133,7 +133,7 @@ TEST_P(CertificateSignerTest, TwoNodesVerifyEachOther) {
 TEST_P(CertificateSignerTest, SignatureCoversTheIdentity) {
   // The identity is part of the signed input (§6.3.4): the signature is not over `input` alone.
   const wire::Signature s = alice_->Sign(input_);
-  const crypto::Certificate& cert = alice_->certificate();
+  const crypto::Certificate& cert = *alice_->certificate();
   EXPECT_FALSE(cert.public_key().Verify(input_, s.value));
   Bytes full = input_;
   wire::ByteWriter w(&full);
@@ -223,7 +223,7 @@ TEST_P(CertificateSignerTest, ExpiredCertificateIsRejected) {
 
 TEST_P(CertificateSignerTest, CachedCertificateStillExpires) {
   ASSERT_TRUE(bob_->Verify(input_, alice_->Sign(input_), alice_->Certificates()).has_value());
-  overlay_->now = alice_->certificate().not_after();
+  overlay_->now = alice_->certificate()->not_after();
   EXPECT_FALSE(bob_->Verify(input_, alice_->Sign(input_), {}).has_value());
   EXPECT_EQ(bob_->counters().unknown_certificate, 1u);  // dropped from the cache
   EXPECT_FALSE(bob_->Verify(input_, alice_->Sign(input_), alice_->Certificates()).has_value());
@@ -286,7 +286,7 @@ TEST_P(CertificateSignerTest, CertificateWithSeveralNodeIdsNamesTheSigner) {
   // H(Node-ID ‖ certificate).
   const NodeId two = Id(0x02);
   Bytes named(two.bytes().begin(), two.bytes().end());
-  named.insert(named.end(), multi->certificate().der().begin(), multi->certificate().der().end());
+  named.insert(named.end(), multi->certificate()->der().begin(), multi->certificate()->der().end());
   Bytes hash(32);
   SHA256(named.data(), named.size(), hash.data());
   EXPECT_EQ(s.identity.hash, hash);
@@ -299,7 +299,7 @@ TEST_P(CertificateSignerTest, CertificateWithSeveralNodeIdsNamesTheSigner) {
 }
 
 TEST_P(CertificateSignerTest, CreateChecksItsArguments) {
-  const Certificate alice_cert = alice_->certificate();
+  const Certificate alice_cert = *alice_->certificate();
   auto create = [&](SigningKey key, std::shared_ptr<const crypto::TrustStore> trust,
                     CertificateSigner::Clock clock, CertificateSignerOptions options = {}) {
     return CertificateSigner::Create(std::move(key), alice_cert, {}, std::move(trust),
@@ -408,14 +408,30 @@ TEST_P(CertificateSignerTest, SelfSignedWithSeveralNodeIdsUsesIndexedDigests) {
   EXPECT_EQ(verifier->counters().self_signed_id_mismatch, 1u);
 }
 
+TEST_P(CertificateSignerTest, VerifierChecksSignaturesAndCannotSign) {
+  auto verifier = CertificateSigner::CreateVerifier(overlay_->trust, [] { return kNow; });
+  ASSERT_TRUE(verifier.ok()) << verifier.status();
+  EXPECT_FALSE((*verifier)->certificate().has_value());
+  EXPECT_TRUE((*verifier)->Certificates().empty());
+  std::optional<SignerInfo> info =
+      (*verifier)->Verify(input_, alice_->Sign(input_), alice_->Certificates());
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->node_id, Id(0xA1));
+  const wire::Signature none = (*verifier)->Sign(input_);
+  EXPECT_TRUE(none.value.empty());
+  EXPECT_EQ((*verifier)->counters().sign_failures, 1u);
+  EXPECT_FALSE(bob_->Verify(input_, none, {}).has_value());
+  EXPECT_FALSE(CertificateSigner::CreateVerifier(nullptr, [] { return kNow; }).ok());
+}
+
 TEST_P(CertificateSignerTest, CertificatesCarryTheCertificateAndIntermediates) {
   const std::vector<wire::GenericCertificate> carried = alice_->Certificates();
   ASSERT_EQ(carried.size(), 1u);
   EXPECT_EQ(carried[0].type, 0);  // X.509
-  EXPECT_TRUE(std::ranges::equal(carried[0].certificate, alice_->certificate().der()));
+  EXPECT_TRUE(std::ranges::equal(carried[0].certificate, alice_->certificate()->der()));
 
   auto with_intermediate =
-      CertificateSigner::Create(Key(scheme(), 0), alice_->certificate(), {overlay_->ca.root()},
+      CertificateSigner::Create(Key(scheme(), 0), *alice_->certificate(), {overlay_->ca.root()},
                                 overlay_->trust, [] { return kNow; });
   ASSERT_TRUE(with_intermediate.ok());
   ASSERT_EQ((*with_intermediate)->Certificates().size(), 2u);

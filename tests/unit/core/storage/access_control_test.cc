@@ -178,15 +178,15 @@ TEST(AccessControlTest, ValueOfTheWrongModelIsDenied) {
   const NodeId node = MakeNodeId(0xAA);
   const ResourceId alice = wire::ChordResourceId(kAlice);
   ExpectDenied(CheckAccess(Kind(wire::kKindSipRegistration), alice, Value(), Signer(node)),
-               "dictionary");
+               "the kind is DICTIONARY");
   ExpectDenied(CheckAccess(Kind(wire::kKindSipRegistration), alice, Entry(), Signer(node)),
-               "dictionary");
+               "the kind is DICTIONARY");
   ExpectDenied(
       CheckAccess(Kind(wire::kKindCertificateByUser), alice, DictEntry(node), Signer(node)),
-      "array");
+      "the kind is ARRAY");
   ExpectDenied(
       CheckAccess(Kind(wire::kKindTurnService), NodeMultipleId(node, 1), Entry(), Signer(node)),
-      "single");
+      "the kind is SINGLE");
 }
 
 TEST(AccessControlTest, SignerWithoutIdentityIsDenied) {

@@ -1,0 +1,280 @@
+// Enrollment and configuration over HTTPS on the command line (RFC 6940 §11.2, §11.3):
+//
+//   p2psip enroll-server --dir DIR [--listen 127.0.0.1:6084] [--validity-days N]
+//                        [--max-nodeids N]
+//   p2psip enroll-user --dir DIR NAME [--password-file F]
+//   p2psip enroll --config-url https://HOST:PORT/.well-known/reload-config --root-cert FILE
+//                 --user NAME [--password-file F] --out DIR2 [--nodeids N] [--key-type rsa|ecdsa]
+//                 [--overlay NAME] [--timeout SECONDS]
+//
+// DIR is the overlay directory of `p2psip overlay init`; enroll-server adds DIR/https and
+// DIR/enrollment. A password comes from the file (its first line) or one line on stdin.
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/commands.h"
+#include "p2psip/bootstrap/enrollment_client.h"
+#include "p2psip/bootstrap/file_util.h"
+#include "p2psip/bootstrap/https_client.h"
+#include "p2psip/bootstrap/server_directory.h"
+#include "p2psip/bootstrap/user_database.h"
+
+namespace p2psip::cli {
+namespace {
+
+using bootstrap::EnrollmentOutcome;
+
+int Fail(const char* command, const absl::Status& status, int code = kExitFailure) {
+  std::fprintf(stderr, "p2psip %s: %s\n", command, std::string(status.message()).c_str());
+  return code;
+}
+
+std::string Hex(std::span<const NodeId> ids) {
+  return absl::StrJoin(
+      ids, ",", [](std::string* out, const NodeId& id) { absl::StrAppend(out, id.ToHex()); });
+}
+
+// The first line of `path`, or of stdin when `path` is empty.
+absl::StatusOr<std::string> ReadPassword(const std::string& path) {
+  std::string line;
+  if (path.empty()) {
+    if (!std::getline(std::cin, line)) return absl::InvalidArgumentError("no password on stdin");
+  } else {
+    absl::StatusOr<std::string> text = bootstrap::ReadFileBounded(path, 4096);
+    if (!text.ok()) return text.status();
+    line = text->substr(0, text->find('\n'));
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) return absl::InvalidArgumentError("empty password");
+  return line;
+}
+
+// A certificate file in DER or PEM.
+absl::StatusOr<crypto::Certificate> ReadCertificate(const std::string& path) {
+  absl::StatusOr<std::string> text = bootstrap::ReadFileBounded(path, 1 << 20);
+  if (!text.ok()) return text.status();
+  std::string der = *text;
+  if (text->find("-----BEGIN CERTIFICATE-----") != std::string::npos) {
+    bssl::UniquePtr<BIO> bio(BIO_new_mem_buf(text->data(), static_cast<ptrdiff_t>(text->size())));
+    bssl::UniquePtr<X509> x(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    uint8_t* out = nullptr;
+    const int length = x != nullptr ? i2d_X509(x.get(), &out) : -1;
+    bssl::UniquePtr<uint8_t> owned(out);
+    ERR_clear_error();
+    if (length <= 0) return absl::InvalidArgumentError(absl::StrCat(path, ": bad PEM"));
+    der.assign(reinterpret_cast<const char*>(out), static_cast<size_t>(length));
+  }
+  absl::StatusOr<crypto::Certificate> cert = crypto::Certificate::FromDer(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(der.data()), der.size()));
+  if (!cert.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", cert.status().message()));
+  }
+  return cert;
+}
+
+// HOST:PORT or [IPv6]:PORT.
+bool SplitListen(const std::string& listen, std::string* host, uint16_t* port) {
+  absl::StatusOr<bootstrap::HttpsUrl> url = bootstrap::ParseHttpsUrl("https://" + listen);
+  if (!url.ok() || url->path != "/" || listen.find(':') == std::string::npos ||
+      listen.back() == ':') {
+    return false;
+  }
+  *host = url->host;
+  *port = url->port;
+  return true;
+}
+
+void LogEnrollment(const bootstrap::EnrollmentResult& r) {
+  if (r.outcome == EnrollmentOutcome::kIssued) {
+    std::fprintf(stderr, "enroll: issued %s Node-ID %s\n", r.user.c_str(), Hex(r.node_ids).c_str());
+  } else {
+    const std::string_view token = bootstrap::EnrollmentToken(r.outcome);
+    std::fprintf(stderr, "enroll: refused %s: %s (%s)\n", r.user.empty() ? "-" : r.user.c_str(),
+                 token.empty() ? "error" : std::string(token).c_str(), r.detail.c_str());
+  }
+}
+
+int RunServer(const std::string& dir, const std::string& listen, int validity_days,
+              uint32_t max_node_ids) {
+  std::string host;
+  uint16_t port = 0;
+  if (!SplitListen(listen, &host, &port)) {
+    return Fail("enroll-server", absl::InvalidArgumentError("--listen must be HOST:PORT"),
+                kExitBadUsage);
+  }
+  // Block the stop signals before any thread starts, so every thread inherits the mask and
+  // sigwait below is the only one to take them.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  absl::StatusOr<std::unique_ptr<bootstrap::EnrollmentServer>> server =
+      bootstrap::EnrollmentServer::Start({.dir = dir,
+                                          .listen_address = host,
+                                          .port = port,
+                                          .validity_s = int64_t{validity_days} * 86400,
+                                          .max_node_ids = max_node_ids,
+                                          .on_enroll = LogEnrollment});
+  if (!server.ok()) return Fail("enroll-server", server.status());
+  const bootstrap::OverlayDirectory d{dir};
+  const std::string base =
+      absl::StrCat("https://", bootstrap::HttpsUrl{host, (*server)->port(), "/"}.Authority());
+  std::printf(
+      "p2psip enroll-server: overlay %s\n  configuration: %s/.well-known/reload-config (%s)\n"
+      "  enrollment:    %s/enroll (certificates valid %d days, up to %u Node-IDs)\n"
+      "  TLS certificate: %s\n  users: %s\n",
+      (*server)->overlay_name().c_str(), base.c_str(), d.Config().c_str(), base.c_str(),
+      validity_days, max_node_ids, d.HttpsCert().c_str(), d.Users().c_str());
+  std::fflush(stdout);
+  int signal_number = 0;
+  sigwait(&stop, &signal_number);
+  (*server)->Stop();
+  const auto counters = (*server)->service().counters();
+  std::fprintf(stderr, "p2psip enroll-server: stopped (%s); %llu issued, %llu refused\n",
+               signal_number == SIGINT ? "SIGINT" : "SIGTERM",
+               static_cast<unsigned long long>(counters[0]),
+               static_cast<unsigned long long>(counters[1] + counters[2] + counters[3] +
+                                               counters[4] + counters[5]));
+  return kExitOk;
+}
+
+int RunUser(const std::string& dir, const std::string& name, const std::string& password_file) {
+  absl::StatusOr<std::string> password = ReadPassword(password_file);
+  if (!password.ok()) return Fail("enroll-user", password.status(), kExitBadUsage);
+  const bootstrap::OverlayDirectory d{dir};
+  if (absl::Status s = bootstrap::MakeDirectories(dir + "/enrollment", 0700); !s.ok()) {
+    return Fail("enroll-user", s);
+  }
+  absl::StatusOr<bootstrap::UserDatabase> users = bootstrap::UserDatabase::Load(d.Users());
+  if (!users.ok()) return Fail("enroll-user", users.status());
+  const bool existed = users->Contains(name);
+  if (absl::Status s = users->SetPassword(name, *password); !s.ok()) {
+    return Fail("enroll-user", s, kExitBadUsage);
+  }
+  if (absl::Status s = users->Save(d.Users()); !s.ok()) return Fail("enroll-user", s);
+  std::printf("%s user %s in %s\n", existed ? "updated" : "added", name.c_str(), d.Users().c_str());
+  return kExitOk;
+}
+
+struct EnrollArgs {
+  std::string config_url, root_cert, user, password_file, out, key_type = "rsa", overlay;
+  uint32_t node_ids = 1;
+  double timeout_s = 10;
+};
+
+absl::Status WriteBytes(const std::string& path, std::span<const uint8_t> bytes, mode_t mode) {
+  return bootstrap::WriteFileAtomic(
+      path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), mode);
+}
+
+int RunEnroll(const EnrollArgs& a) {
+  constexpr char kCmd[] = "enroll";
+  absl::StatusOr<crypto::Certificate> root = ReadCertificate(a.root_cert);
+  if (!root.ok()) return Fail(kCmd, root.status(), kExitBadUsage);
+  absl::StatusOr<std::string> password = ReadPassword(a.password_file);
+  if (!password.ok()) return Fail(kCmd, password.status(), kExitBadUsage);
+  const absl::Duration timeout = absl::Seconds(a.timeout_s);
+  const crypto::Certificate roots[] = {*root};
+  absl::StatusOr<bootstrap::FetchedConfiguration> fetched =
+      bootstrap::FetchConfiguration(a.config_url, roots, a.overlay, timeout);
+  if (!fetched.ok()) return Fail(kCmd, fetched.status());
+  const config::OverlayConfiguration& cfg = fetched->configuration;
+  absl::StatusOr<crypto::SigningKey> key =
+      crypto::SigningKey::Generate(a.key_type == "ecdsa" ? crypto::SignatureScheme::kEcdsaP256Sha256
+                                                         : crypto::SignatureScheme::kRsa2048Sha256);
+  if (!key.ok()) return Fail(kCmd, key.status());
+  absl::StatusOr<bootstrap::Enrollment> enrolled =
+      bootstrap::Enroll(cfg, *key, {.user = a.user, .password = *password, .node_ids = a.node_ids},
+                        static_cast<int64_t>(std::time(nullptr)), timeout);
+  if (!enrolled.ok()) return Fail(kCmd, enrolled.status());
+
+  const std::string node_dir = a.out + "/node";
+  if (absl::Status s = bootstrap::MakeDirectories(node_dir, 0700); !s.ok()) return Fail(kCmd, s);
+  absl::Status s = bootstrap::WriteFileAtomic(a.out + "/overlay.relo", fetched->document, 0644);
+  if (s.ok()) s = WriteBytes(node_dir + "/key.der", key->PrivateKeyDer(), 0600);
+  if (s.ok()) s = WriteBytes(node_dir + "/cert.der", enrolled->certificate.der(), 0644);
+  if (!s.ok()) return Fail(kCmd, s);
+  std::printf("enrolled %s in overlay %s\n", a.user.c_str(), cfg.instance_name.c_str());
+  for (const NodeId& id : enrolled->node_ids) std::printf("  Node-ID: %s\n", id.ToHex().c_str());
+  std::printf(
+      "  certificate: %s/cert.der (valid until Unix time %lld)\n  key: %s/key.der\n"
+      "  configuration: %s/overlay.relo\n",
+      node_dir.c_str(), static_cast<long long>(enrolled->certificate.not_after()), node_dir.c_str(),
+      a.out.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddEnrollCommands(CLI::App& app, Action* action) {
+  struct ServerArgs {
+    std::string dir, listen = "127.0.0.1:6084";
+    int validity_days = 30;
+    uint32_t max_node_ids = 1;
+  };
+  auto server = std::make_shared<ServerArgs>();
+  CLI::App* s = app.add_subcommand(
+      "enroll-server", "Serve an overlay's configuration document and enrollment over HTTPS");
+  s->add_option("--dir", server->dir, "The overlay directory (of p2psip overlay init)")->required();
+  s->add_option("--listen", server->listen, "HOST:PORT to listen on (127.0.0.1:6084)");
+  s->add_option("--validity-days", server->validity_days, "Lifetime of issued certificates")
+      ->check(CLI::Range(1, 3650));
+  s->add_option("--max-nodeids", server->max_node_ids, "Most Node-IDs per certificate (1)")
+      ->check(CLI::Range(1, 64));
+  s->callback([server, action] {
+    *action = [server] {
+      return RunServer(server->dir, server->listen, server->validity_days, server->max_node_ids);
+    };
+  });
+
+  struct UserArgs {
+    std::string dir, name, password_file;
+  };
+  auto user = std::make_shared<UserArgs>();
+  CLI::App* u = app.add_subcommand("enroll-user",
+                                   "Add a user of the enrollment server, or set "
+                                   "its password (read from a file or stdin)");
+  u->add_option("--dir", user->dir, "The overlay directory")->required();
+  u->add_option("name", user->name, "The user name (becomes the certificate's rfc822Name)")
+      ->required();
+  u->add_option("--password-file", user->password_file, "File whose first line is the password");
+  u->callback([user, action] {
+    *action = [user] { return RunUser(user->dir, user->name, user->password_file); };
+  });
+
+  auto args = std::make_shared<EnrollArgs>();
+  CLI::App* e = app.add_subcommand(
+      "enroll", "Fetch an overlay's configuration and enroll for a certificate (RFC 6940 §11.3)");
+  e->add_option("--config-url", args->config_url, "https://HOST:PORT/.well-known/reload-config")
+      ->required();
+  e->add_option("--root-cert", args->root_cert,
+                "Root certificate (DER or PEM) trusted for the configuration server")
+      ->required();
+  e->add_option("--user", args->user, "User name")->required();
+  e->add_option("--password-file", args->password_file, "File whose first line is the password");
+  e->add_option("--out", args->out, "Directory for overlay.relo and node/{key,cert}.der")
+      ->required();
+  e->add_option("--nodeids", args->node_ids, "How many Node-IDs to ask for (1)")
+      ->check(CLI::Range(1, 64));
+  e->add_option("--key-type", args->key_type, "rsa (RSA-2048, default) or ecdsa (P-256)")
+      ->check(CLI::IsMember({"rsa", "ecdsa"}));
+  e->add_option("--overlay", args->overlay, "Expected instance-name (default: the first one)");
+  e->add_option("--timeout", args->timeout_s, "Seconds for connect and each read/write (10)")
+      ->check(CLI::Range(0.1, 600.0));
+  e->callback([args, action] { *action = [args] { return RunEnroll(*args); }; });
+}
+
+}  // namespace p2psip::cli

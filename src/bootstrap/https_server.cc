@@ -257,8 +257,10 @@ void HttpsServer::State::Serve(Connection* self, int fd) {
       ::shutdown(fd, SHUT_WR);
       char sink[16384];
       size_t drained = 0;
+      const size_t drain_limit = 4 * options.limits.max_body_bytes;
       pollfd p{fd, POLLIN, 0};
-      while (drained<4 * options.limits.max_body_bytes&& ::poll(&p, 1, 500)> 0) {
+      while (drained < drain_limit) {
+        if (::poll(&p, 1, 500) <= 0) break;
         const ssize_t n = ::recv(fd, sink, sizeof(sink), 0);
         if (n <= 0) break;
         drained += static_cast<size_t>(n);

@@ -543,6 +543,32 @@ void Node::HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out) {
       status = topology_->HandleRequest(
           {m.contents.message_code, in.origin, in.link, &body, now_ms}, &answer, out);
       break;
+    case MessageCode::kConfigUpdateReq: {
+      if (authority_ == nullptr) {
+        ++counters_.config_updates_rejected;
+        AnswerError(in, ErrorCode::kForbidden, "this node takes no configuration updates", out);
+        return;
+      }
+      const ConfigurationDecision decision =
+          authority_->OnConfigUpdate(std::get<wire::ConfigUpdateReq>(body));
+      if (decision.verdict == ConfigurationDecision::Verdict::kReject) {
+        ++counters_.config_updates_rejected;
+        AnswerError(in, decision.error, decision.reason, out);
+        return;
+      }
+      answer = wire::ConfigUpdateAns{};
+      if (decision.verdict == ConfigurationDecision::Verdict::kAdopt) {
+        ++counters_.config_updates_adopted;
+        Adopt(decision);
+        break;
+      }
+      // §11.1: authentic, but this node cannot meet it: answer, then leave the overlay.
+      auto contents =
+          wire::MakeContents(static_cast<uint16_t>(MessageCode::kConfigUpdateAns), answer);
+      if (contents.ok()) Answer(in, *contents, out);
+      Leave(now_ms, out);
+      return;
+    }
     case MessageCode::kStoreReq:
     case MessageCode::kFetchReq:
     case MessageCode::kStatReq:
@@ -668,6 +694,16 @@ void Node::HandleAnswer(const Inbound& in, uint64_t now_ms, Outbox* out) {
     fetches_.erase(fetch);
   }
   Complete(pending, status, in.origin, hops, c.message_code, c.body, now_ms, out);
+}
+
+void Node::Adopt(const ConfigurationDecision& decision) {
+  config_.configuration_sequence = decision.sequence;  // every message from now on carries it
+  if (decision.kinds != nullptr) {
+    kinds_ = decision.kinds;
+    config_.kinds = kinds_;
+    wire_context_ = kinds_->Context(static_cast<uint8_t>(config_.id.size()));
+  }
+  storage_->ReplaceKinds(kinds_.get(), decision.dropped_kinds);
 }
 
 absl::Status Node::VerifyFetched(const ResourceId& resource, std::span<const uint8_t> body,

@@ -233,6 +233,15 @@ StorageResult<wire::FetchAns> StorageService::FetchLocal(const wire::FetchReq& r
   return shards_[ShardOf(request.resource)]->Fetch(request, now_ms);
 }
 
+void StorageService::ReplaceKinds(const storage::KindRegistry* kinds,
+                                  std::span<const uint32_t> dropped) {
+  for (auto& shard : shards_) {
+    shard->SetKinds(kinds);
+    for (uint32_t kind : dropped) shard->EraseKind(kind);
+  }
+  SweepCertificates();
+}
+
 void StorageService::OnReplicaAnswer(const absl::Status& status, uint64_t now_ms) {
   if (status.ok()) return;
   ++counters_->replica_stores_failed;

@@ -69,6 +69,9 @@ class StorageService {
   // offered again to all its holders once the hold-down has passed.
   void OnReplicaAnswer(const absl::Status& status, uint64_t now_ms);
 
+  // A new configuration's kinds (must outlive the service); the data of `dropped` is deleted.
+  void ReplaceKinds(const storage::KindRegistry* kinds, std::span<const uint32_t> dropped);
+
   // Looks at the topology's neighbour set after every event and schedules maintenance when it
   // changed.
   void CheckNeighbours(uint64_t now_ms);

@@ -75,6 +75,26 @@ struct NodeConfig {
   uint64_t replica_holddown_ms = 30000;
 };
 
+// A ConfigUpdate (RFC 6940 §6.5.4, §11.1; digest §9.4) is decided by the configuration layer
+// (src/config checks the document, its signatures, the sequence and the signers: the core
+// cannot parse XML) and carried out by the node: a new sequence number on everything it sends,
+// the kinds now in force, the data of dropped kinds deleted, or leaving the overlay.
+struct ConfigurationDecision {
+  enum class Verdict : uint8_t { kAdopt, kReject, kLeave };
+  Verdict verdict = Verdict::kReject;
+  wire::ErrorCode error = wire::ErrorCode::kForbidden;  // kReject: the error answered
+  std::string reason;                                   // kReject, kLeave: why
+  uint16_t sequence = 0;                                // kAdopt: the new configuration sequence
+  std::shared_ptr<const storage::KindRegistry> kinds;   // kAdopt: the kinds now (null: unchanged)
+  std::vector<uint32_t> dropped_kinds;                  // kAdopt: deleted with their data
+};
+
+class ConfigurationAuthority {
+ public:
+  virtual ~ConfigurationAuthority() = default;
+  virtual ConfigurationDecision OnConfigUpdate(const wire::ConfigUpdateReq& request) = 0;
+};
+
 // Per-node counters of what the node did and what it dropped.
 struct NodeCounters {
   uint64_t received = 0;
@@ -99,6 +119,9 @@ struct NodeCounters {
   uint64_t replica_stores_sent = 0;    // copies sent to successors and new holders
   uint64_t replica_stores_failed = 0;  // of those: error answer or timeout
   uint64_t resources_dropped = 0;      // Resource-IDs handed on to closer peers and forgotten
+  // Configuration.
+  uint64_t config_updates_adopted = 0;
+  uint64_t config_updates_rejected = 0;  // answered with an error (stale, unsigned, forbidden...)
 };
 
 class Node : private TopologyHost, private StorageHost {
@@ -138,6 +161,9 @@ class Node : private TopologyHost, private StorageHost {
                  uint64_t now_ms, Outbox* out, std::span<const NodeId> via = {});
   // Hands the stored data to the neighbours that become its holders, then leaves the ring.
   void Leave(uint64_t now_ms, Outbox* out);
+
+  // Where ConfigUpdate requests go (not owned; null: they are refused with Error_Forbidden).
+  void SetConfigurationAuthority(ConfigurationAuthority* authority) { authority_ = authority; }
 
   // --- Introspection ---
   const NodeId& id() const { return config_.id; }
@@ -193,6 +219,8 @@ class Node : private TopologyHost, private StorageHost {
   void DeliverLocally(LinkId link, std::span<const uint8_t> bytes, uint64_t now_ms, Outbox* out);
   void HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out);
   void HandleAnswer(const Inbound& in, uint64_t now_ms, Outbox* out);
+  // Carries out an adopted configuration: sequence, kinds, dropped kinds' data.
+  void Adopt(const ConfigurationDecision& decision);
   // The FetchAns `body` answered a Fetch of `resource`: every existing value must verify with
   // the certificates the answer carried (RFC 6940 §7.1, §6.3.4).
   absl::Status VerifyFetched(const ResourceId& resource, std::span<const uint8_t> body,
@@ -218,6 +246,7 @@ class Node : private TopologyHost, private StorageHost {
   std::unique_ptr<Topology> topology_;
   std::shared_ptr<const storage::KindRegistry> kinds_;
   wire::WireContext wire_context_;  // knows the kinds' data models
+  ConfigurationAuthority* authority_ = nullptr;
   std::unique_ptr<StorageService> storage_;
   TransactionTable transactions_;
   DuplicateCache duplicates_;

@@ -302,10 +302,17 @@ void StorageShard::ForEachSignature(absl::FunctionRef<void(std::span<const uint8
 // --- housekeeping ----------------------------------------------------------------------------
 
 void StorageShard::Expire(uint64_t now_ms) {
+  EraseIf([now_ms](const Record& r) { return !r.Live(now_ms); });
+}
+
+void StorageShard::EraseKind(uint32_t kind) {
+  EraseIf([kind](const Record& r) { return r.kind == kind; });
+}
+
+void StorageShard::EraseIf(absl::FunctionRef<bool(const Record&)> gone) {
   for (auto it = resources_.begin(); it != resources_.end();) {
     Records& recs = *it->records;
-    recs.erase(std::remove_if(recs.begin(), recs.end(),
-                              [now_ms](const Record& r) { return !r.Live(now_ms); }),
+    recs.erase(std::remove_if(recs.begin(), recs.end(), [&](const Record& r) { return gone(r); }),
                recs.end());
     if (recs.empty()) {
       resources_.erase(it++);

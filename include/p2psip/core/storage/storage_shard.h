@@ -144,6 +144,10 @@ class StorageShard {
 
   // Drops values whose lifetime ended and resources left empty.
   void Expire(uint64_t now_ms);
+  // A new configuration: the kinds now in force (must outlive the shard), and the values of a
+  // kind it no longer carries dropped (§11.1).
+  void SetKinds(const KindRegistry* kinds) { kinds_ = kinds; }
+  void EraseKind(uint32_t kind);
 
   // --- Replication ---
   // Every live value at `resource` as a replica Store: each kind with its generation counter,
@@ -178,6 +182,8 @@ class StorageShard {
       absl::flat_hash_set<Resource, shard_internal::ResourceHash, shard_internal::ResourceEq>;
 
   const Resource* FindResource(const ResourceId& id) const;
+  // Removes the records `gone` selects and the resources left empty.
+  void EraseIf(absl::FunctionRef<bool(const shard_internal::Record&)> gone);
 
   const KindRegistry* kinds_;
   ResourceSet resources_;

@@ -1,5 +1,7 @@
 #include "p2psip/bootstrap/enrollment_client.h"
 
+#include <openssl/rand.h>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -180,6 +182,40 @@ absl::StatusOr<Enrollment> Enroll(const config::OverlayConfiguration& cfg,
     return Enrollment{.certificate = *std::move(cert), .node_ids = std::move(ids)};
   }
   return last;
+}
+
+absl::StatusOr<Enrollment> SelfSign(const config::OverlayConfiguration& cfg,
+                                    const crypto::SigningKey& key, std::string_view user,
+                                    uint32_t node_ids, int64_t now_s, int64_t validity_s) {
+  if (!cfg.self_signed_permitted) {
+    return absl::FailedPreconditionError(
+        "the overlay does not permit self-signed certificates (no <self-signed-permitted>)");
+  }
+  crypto::SelfSignedDigest digest;
+  if (cfg.self_signed_digest == "sha256") {
+    digest = crypto::SelfSignedDigest::kSha256;
+  } else if (cfg.self_signed_digest == "sha1") {
+    digest = crypto::SelfSignedDigest::kSha1;
+  } else {
+    return absl::InvalidArgumentError("unknown self-signed digest \"" + cfg.self_signed_digest +
+                                      "\"");
+  }
+  if (node_ids == 0 || node_ids > 16) return absl::InvalidArgumentError("1..16 Node-IDs");
+  const std::vector<uint8_t> spki = key.PublicKeyDer();
+  std::vector<NodeId> ids;
+  for (uint32_t i = 0; i < node_ids; ++i) {
+    absl::StatusOr<NodeId> id =
+        crypto::SelfSignedNodeId(spki, digest, cfg.node_id_length, node_ids == 1 ? 0 : i + 1);
+    if (!id.ok()) return id.status();
+    ids.push_back(*std::move(id));
+  }
+  uint64_t serial = 0;
+  RAND_bytes(reinterpret_cast<uint8_t*>(&serial), sizeof(serial));
+  serial = (serial >> 1) | 1;  // positive, non-zero
+  absl::StatusOr<crypto::Certificate> cert = crypto::CreateSelfSignedCertificate(
+      key, ids, user, cfg.instance_name, now_s - 300, now_s + validity_s, serial);
+  if (!cert.ok()) return cert.status();
+  return Enrollment{*std::move(cert), std::move(ids)};
 }
 
 }  // namespace p2psip::bootstrap

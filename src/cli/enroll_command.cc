@@ -4,7 +4,8 @@
 //                        [--max-nodeids N]
 //   p2psip enroll-user --dir DIR NAME [--password-file F]
 //   p2psip enroll --config-url https://HOST:PORT/.well-known/reload-config --root-cert FILE
-//                 --user NAME [--password-file F] --out DIR2 [--nodeids N] [--key-type rsa|ecdsa]
+//                 --user NAME [--password-file F | --self-signed] --out DIR2 [--nodeids N]
+//                 [--key-type rsa|ecdsa]
 //                 [--overlay NAME] [--timeout SECONDS]
 //
 // DIR is the overlay directory of `p2psip overlay init`; enroll-server adds DIR/https and
@@ -173,6 +174,8 @@ struct EnrollArgs {
   std::string config_url, root_cert, user, password_file, out, key_type = "rsa", overlay;
   uint32_t node_ids = 1;
   double timeout_s = 10;
+  bool self_signed = false;
+  int validity_days = 30;
 };
 
 absl::Status WriteBytes(const std::string& path, std::span<const uint8_t> bytes, mode_t mode) {
@@ -184,7 +187,8 @@ int RunEnroll(const EnrollArgs& a) {
   constexpr char kCmd[] = "enroll";
   absl::StatusOr<crypto::Certificate> root = ReadCertificate(a.root_cert);
   if (!root.ok()) return Fail(kCmd, root.status(), kExitBadUsage);
-  absl::StatusOr<std::string> password = ReadPassword(a.password_file);
+  absl::StatusOr<std::string> password =
+      a.self_signed ? absl::StatusOr<std::string>("") : ReadPassword(a.password_file);
   if (!password.ok()) return Fail(kCmd, password.status(), kExitBadUsage);
   const absl::Duration timeout = absl::Seconds(a.timeout_s);
   const crypto::Certificate roots[] = {*root};
@@ -196,9 +200,14 @@ int RunEnroll(const EnrollArgs& a) {
       crypto::SigningKey::Generate(a.key_type == "ecdsa" ? crypto::SignatureScheme::kEcdsaP256Sha256
                                                          : crypto::SignatureScheme::kRsa2048Sha256);
   if (!key.ok()) return Fail(kCmd, key.status());
+  const int64_t now_s = static_cast<int64_t>(std::time(nullptr));
   absl::StatusOr<bootstrap::Enrollment> enrolled =
-      bootstrap::Enroll(cfg, *key, {.user = a.user, .password = *password, .node_ids = a.node_ids},
-                        static_cast<int64_t>(std::time(nullptr)), timeout);
+      a.self_signed
+          ? bootstrap::SelfSign(cfg, *key, a.user, a.node_ids, now_s,
+                                int64_t{a.validity_days} * 86400)
+          : bootstrap::Enroll(cfg, *key,
+                              {.user = a.user, .password = *password, .node_ids = a.node_ids},
+                              now_s, timeout);
   if (!enrolled.ok()) return Fail(kCmd, enrolled.status());
 
   const std::string node_dir = a.out + "/node";
@@ -207,7 +216,8 @@ int RunEnroll(const EnrollArgs& a) {
   if (s.ok()) s = WriteBytes(node_dir + "/key.der", key->PrivateKeyDer(), 0600);
   if (s.ok()) s = WriteBytes(node_dir + "/cert.der", enrolled->certificate.der(), 0644);
   if (!s.ok()) return Fail(kCmd, s);
-  std::printf("enrolled %s in overlay %s\n", a.user.c_str(), cfg.instance_name.c_str());
+  std::printf("%s %s in overlay %s\n", a.self_signed ? "self-signed" : "enrolled", a.user.c_str(),
+              cfg.instance_name.c_str());
   for (const NodeId& id : enrolled->node_ids) std::printf("  Node-ID: %s\n", id.ToHex().c_str());
   std::printf(
       "  certificate: %s/cert.der (valid until Unix time %lld)\n  key: %s/key.der\n"
@@ -272,6 +282,11 @@ void AddEnrollCommands(CLI::App& app, Action* action) {
   e->add_option("--key-type", args->key_type, "rsa (RSA-2048, default) or ecdsa (P-256)")
       ->check(CLI::IsMember({"rsa", "ecdsa"}));
   e->add_option("--overlay", args->overlay, "Expected instance-name (default: the first one)");
+  e->add_flag("--self-signed", args->self_signed,
+              "Make a self-signed certificate (Node-ID = digest of the key) instead of enrolling; "
+              "the overlay must permit it (<self-signed-permitted>)");
+  e->add_option("--validity-days", args->validity_days, "With --self-signed: lifetime (30)")
+      ->check(CLI::Range(1, 3650));
   e->add_option("--timeout", args->timeout_s, "Seconds for connect and each read/write (10)")
       ->check(CLI::Range(0.1, 600.0));
   e->callback([args, action] { *action = [args] { return RunEnroll(*args); }; });

@@ -53,6 +53,15 @@ absl::StatusOr<Enrollment> Enroll(const config::OverlayConfiguration& configurat
                                   const EnrollmentCredentials& credentials, int64_t now_s,
                                   absl::Duration timeout);
 
+// The self-signed model (RFC 6940 §11.3 end, digest §8), where the configuration has
+// <self-signed-permitted digest="sha1|sha256">true</...>: no enrollment server; the node's
+// certificate is its own, valid [now_s - 300, now_s + validity_s), and each Node-ID is the
+// digest of its key (index 0 for one, 1..k for k). FailedPrecondition where the configuration
+// does not permit it; InvalidArgument for an unknown digest or a bad count.
+absl::StatusOr<Enrollment> SelfSign(const config::OverlayConfiguration& configuration,
+                                    const crypto::SigningKey& key, std::string_view user,
+                                    uint32_t node_ids, int64_t now_s, int64_t validity_s);
+
 }  // namespace p2psip::bootstrap
 
 #endif  // P2PSIP_BOOTSTRAP_ENROLLMENT_CLIENT_H_

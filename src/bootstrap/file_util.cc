@@ -90,4 +90,20 @@ std::optional<FileStamp> StatFile(const std::string& path) {
                    .inode = static_cast<int64_t>(st.st_ino)};
 }
 
+absl::Status ForEachRecord(const std::string& path, size_t max_bytes,
+                           absl::FunctionRef<bool(const std::vector<std::string_view>&)> parse) {
+  absl::StatusOr<std::string> text = ReadFileBounded(path, max_bytes);
+  if (absl::IsNotFound(text.status())) return absl::OkStatus();
+  if (!text.ok()) return text.status();
+  int line_number = 0;
+  for (std::string_view line : internal::Split(*text, '\n')) {
+    ++line_number;
+    if (line.empty() || line.front() == '#') continue;
+    if (!parse(internal::Split(line, ' '))) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number, ": malformed entry"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace p2psip::bootstrap

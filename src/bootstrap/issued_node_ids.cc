@@ -12,14 +12,7 @@ namespace p2psip::bootstrap {
 
 absl::StatusOr<IssuedNodeIds> IssuedNodeIds::Load(const std::string& path) {
   IssuedNodeIds out;
-  absl::StatusOr<std::string> text = ReadFileBounded(path, 64 << 20);
-  if (absl::IsNotFound(text.status())) return out;
-  if (!text.ok()) return text.status();
-  int line_number = 0;
-  for (std::string_view line : internal::Split(*text, '\n')) {
-    ++line_number;
-    if (line.empty() || line.front() == '#') continue;
-    const std::vector<std::string_view> f = internal::Split(line, ' ');
+  absl::Status read = ForEachRecord(path, 64 << 20, [&out](const std::vector<std::string_view>& f) {
     std::vector<NodeId> ids;
     bool ok = f.size() == 2 && IsValidUserName(f[0]);
     for (std::string_view hex : internal::Split(ok ? f[1] : "", ',')) {
@@ -27,11 +20,11 @@ absl::StatusOr<IssuedNodeIds> IssuedNodeIds::Load(const std::string& path) {
       ok = ok && id.has_value();
       if (ok) ids.push_back(*id);
     }
-    if (!ok || ids.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number, ": malformed entry"));
-    }
+    if (!ok || ids.empty()) return false;
     out.issued_[std::string(f[0])] = std::move(ids);
-  }
+    return true;
+  });
+  if (!read.ok()) return read;
   return out;
 }
 

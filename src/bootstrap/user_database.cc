@@ -48,28 +48,24 @@ bool IsValidUserName(std::string_view name) {
 
 absl::StatusOr<UserDatabase> UserDatabase::Load(const std::string& path) {
   UserDatabase db;
-  absl::StatusOr<std::string> text = ReadFileBounded(path, kMaxUsersFileBytes);
-  if (absl::IsNotFound(text.status())) return db;
-  if (!text.ok()) return text.status();
-  int line_number = 0;
-  for (std::string_view line : internal::Split(*text, '\n')) {
-    ++line_number;
-    if (line.empty() || line.front() == '#') continue;
-    const std::vector<std::string_view> f = internal::Split(line, ' ');
-    Entry e;
-    std::optional<std::vector<uint8_t>> salt, hash;
-    std::optional<uint32_t> iterations;
-    if (f.size() != 5 || !IsValidUserName(f[0]) || f[1] != kScheme ||
-        !(iterations = internal::ParseUnsigned<uint32_t>(f[2])) ||
-        (e.iterations = *iterations) < kMinIterations || e.iterations > kMaxIterations ||
-        !(salt = FromHex(f[3])) || salt->empty() || !(hash = FromHex(f[4])) ||
-        hash->size() != kHashBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number, ": malformed entry"));
-    }
-    e.salt = *std::move(salt);
-    e.hash = *std::move(hash);
-    db.users_[std::string(f[0])] = std::move(e);
-  }
+  absl::Status read =
+      ForEachRecord(path, kMaxUsersFileBytes, [&db](const std::vector<std::string_view>& f) {
+        Entry e;
+        std::optional<std::vector<uint8_t>> salt, hash;
+        std::optional<uint32_t> iterations;
+        if (f.size() != 5 || !IsValidUserName(f[0]) || f[1] != kScheme ||
+            !(iterations = internal::ParseUnsigned<uint32_t>(f[2])) ||
+            (e.iterations = *iterations) < kMinIterations || e.iterations > kMaxIterations ||
+            !(salt = FromHex(f[3])) || salt->empty() || !(hash = FromHex(f[4])) ||
+            hash->size() != kHashBytes) {
+          return false;
+        }
+        e.salt = *std::move(salt);
+        e.hash = *std::move(hash);
+        db.users_[std::string(f[0])] = std::move(e);
+        return true;
+      });
+  if (!read.ok()) return read;
   return db;
 }
 

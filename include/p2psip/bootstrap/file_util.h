@@ -9,7 +9,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
@@ -17,6 +19,13 @@ namespace p2psip::bootstrap {
 
 // The whole file; NotFound if it does not exist, ResourceExhausted if larger than max_bytes.
 absl::StatusOr<std::string> ReadFileBounded(const std::string& path, size_t max_bytes);
+
+// A line-oriented record file (users, issued Node-IDs): every line that is neither empty nor a
+// '#' comment is split at spaces and handed to `parse`, which returns false for a malformed
+// entry. A missing file has no records (OK); a malformed entry is InvalidArgument
+// "PATH:LINE: malformed entry"; a file over max_bytes is ResourceExhausted.
+absl::Status ForEachRecord(const std::string& path, size_t max_bytes,
+                           absl::FunctionRef<bool(const std::vector<std::string_view>&)> parse);
 
 // Writes `data` to path.tmp with `mode`, fsyncs and renames it over `path`.
 absl::Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode);

@@ -13,6 +13,10 @@ PACKAGES=(
   android-libboringssl-dev
   # core libraries
   libabsl-dev libtbb-dev libcli11-dev
+  # p2psipd's log (levels, one line per notable event)
+  libspdlog-dev
+  # JSON for `stats` documents and every --json output
+  nlohmann-json3-dev
   # overlay configuration document: libxml2 (RELAX NG); xmllint cross-checks it in tests
   libxml2-dev libxml2-utils
   # tests and benchmarks

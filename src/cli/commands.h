@@ -23,6 +23,12 @@ void AddSimCommand(CLI::App& app, Action* action);
 void AddEnrollCommands(CLI::App& app, Action* action);  // enroll, enroll-server, enroll-user
 void AddOverlayCommand(CLI::App& app, Action* action);
 
+// Commands that speak RELOAD to an overlay as a client node (cli/client_session.h); `options`
+// are the global flags (--state-dir, --via, --timeout, --json), filled in before the action runs.
+struct ClientOptions;
+void AddSipCommands(CLI::App& app, const ClientOptions* options, Action* action);  // sip
+void AddDataCommands(CLI::App& app, const ClientOptions* options, Action* action);  // store...
+
 }  // namespace p2psip::cli
 
 #endif  // P2PSIP_CLI_COMMANDS_H_

@@ -3,7 +3,7 @@
 //
 //   p2psip overlay init NAME --dir DIR [--bootstrap ADDR:PORT]... [--enrollment-url URL]
 //                       [--self-signed-permitted] [--key-type rsa|ecdsa] [--validity-days N]
-//                       [--force]
+//                       [--update-interval S] [--max-message-size N] [--force]
 //   p2psip overlay verify FILE --root-cert DER-or-PEM [--json]
 //   p2psip overlay bump --dir DIR
 #include <algorithm>
@@ -36,6 +36,8 @@ struct InitState {
   std::vector<std::string> bootstrap;
   bool self_signed = false, force = false;
   int validity_days = 365;
+  uint32_t update_interval_s = 600;
+  uint32_t max_message_size = 5000;
 };
 
 int RunInit(const InitState& s) {
@@ -46,6 +48,8 @@ int RunInit(const InitState& s) {
   options.self_signed_permitted = s.self_signed;
   options.force = s.force;
   options.validity_days = s.validity_days;
+  options.chord_update_interval_s = s.update_interval_s;
+  options.max_message_size = s.max_message_size;
   options.scheme = s.key_type == "ecdsa" ? crypto::SignatureScheme::kEcdsaP256Sha256
                                          : crypto::SignatureScheme::kRsa2048Sha256;
   options.now_s = Now();
@@ -188,6 +192,15 @@ void AddOverlayCommand(CLI::App& app, Action* action) {
       ->add_option("--validity-days", init->validity_days,
                    "Lifetime of the CA, the signer's certificate and the document")
       ->check(CLI::Range(1, 36500));
+  init_cmd
+      ->add_option("--update-interval", init->update_interval_s,
+                   "chord-update-interval in seconds: how soon a quiet ring notices a dead "
+                   "neighbour (600)")
+      ->check(CLI::Range(1, 86400));
+  init_cmd
+      ->add_option("--max-message-size", init->max_message_size,
+                   "max-message-size in bytes (5000; a ConfigUpdate needs about 10000)")
+      ->check(CLI::Range(1024, 16777215));
   init_cmd->add_flag("--force", init->force, "Write into a directory that is not empty");
   init_cmd->callback([init, action] { *action = [init] { return RunInit(*init); }; });
 

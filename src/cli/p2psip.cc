@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "CLI/CLI.hpp"
+#include "cli/client_session.h"
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
@@ -16,6 +17,12 @@ int main(int argc, char** argv) {
   // --- commands added by other modules go below, one line each ---
   p2psip::cli::AddEnrollCommands(app, &action);
   p2psip::cli::AddOverlayCommand(app, &action);
+  // The overlay commands share the global client flags.
+  p2psip::cli::ClientOptions client;
+  p2psip::cli::AddClientOptions(app, &client);
+  app.fallthrough();
+  p2psip::cli::AddSipCommands(app, &client, &action);
+  p2psip::cli::AddDataCommands(app, &client, &action);
 
   try {
     app.parse(argc, argv);

@@ -211,6 +211,8 @@ absl::StatusOr<OverlayInitResult> InitOverlayDirectory(const OverlayInitOptions&
   spec.self_signed_permitted = options.self_signed_permitted;
   spec.bootstrap_nodes = options.bootstrap_nodes;
   if (spec.bootstrap_nodes.empty()) spec.bootstrap_nodes.push_back({"127.0.0.1", 6084});
+  spec.chord_update_interval_s = options.chord_update_interval_s;
+  spec.max_message_size = options.max_message_size;
   spec.configuration_signers = {result.signer_id};
   spec.kind_signers = {result.signer_id};
 

@@ -8,6 +8,7 @@
 #include "core/chord_topology.h"
 #include "core/link_table.h"
 #include "core/storage_service.h"
+#include "p2psip/core/diagnostics.h"
 #include "p2psip/wire/codec.h"
 #include "p2psip/wire/forwarding_view.h"
 #include "p2psip/wire/hashes.h"
@@ -102,11 +103,15 @@ Node::Node(NodeConfig config, Signer* signer, Random* random)
   wire_context_ = kinds_->Context(static_cast<uint8_t>(config_.id.size()));
   storage_ = std::make_unique<StorageService>(config_, kinds_.get(),
                                               static_cast<StorageHost*>(this), &counters_);
+  diagnostics_ = std::make_unique<DiagnosticsResponder>(&counters_);
 }
 
 Node::~Node() = default;
 
 const LinkTable& Node::links() const { return *links_; }
+void Node::SetDiagnosticsProvider(DiagnosticsProvider* provider) {
+  diagnostics_->set_provider(provider);
+}
 bool Node::joined() const { return topology_->joined(); }
 
 const ChordTable* Node::chord_table() const {
@@ -122,7 +127,7 @@ storage::StorageResult<wire::FetchAns> Node::FetchLocal(const wire::FetchReq& re
 
 size_t Node::MemoryBytes() const {
   return sizeof(*this) + links_->MemoryBytes() + topology_->MemoryBytes() +
-         storage_->MemoryBytes() +
+         storage_->MemoryBytes() + diagnostics_->MemoryBytes() +
          pending_.capacity() * (sizeof(uint64_t) + sizeof(PendingRequest) + 1) +
          transactions_.size() * 256 + duplicates_.size() * 128;
 }
@@ -242,6 +247,28 @@ uint64_t Node::Fetch(const ResourceId& resource, std::vector<wire::StoredDataSpe
   return id;
 }
 
+uint64_t Node::PathTrack(const Destination& target, std::vector<Destination> path_to_asked,
+                         uint64_t dm_flags, uint64_t now_ms, Outbox* out) {
+  if (path_to_asked.empty()) path_to_asked.push_back(Destination::Node(config_.id));
+  return Request(std::move(path_to_asked), static_cast<uint16_t>(MessageCode::kPathTrackReq),
+                 wire::PathTrackReq{target, MakeDiagnosticsRequest(now_ms, dm_flags, {})}, now_ms,
+                 out);
+}
+
+uint64_t Node::Diagnose(std::vector<Destination> destinations, uint64_t dm_flags,
+                        std::vector<uint16_t> extension_kinds, uint64_t now_ms, Outbox* out) {
+  auto diag = wire::EncodeToBytes(MakeDiagnosticsRequest(now_ms, dm_flags, extension_kinds));
+  const uint64_t id = next_request_id_++;
+  std::vector<wire::MessageExtension> extensions;
+  if (diag.ok()) extensions.push_back({wire::kExtensionDiagnosticPing, false, *std::move(diag)});
+  // The answer may come back within Originate (a Diagnose of this node itself): the pending
+  // entry, not a table filled afterwards, says what to make of it.
+  Originate(std::move(destinations), static_cast<uint16_t>(MessageCode::kPingReq), wire::PingReq{},
+            {PendingRequest::Owner::kApplication, id, /*diagnostic_ping=*/true}, now_ms, out, {},
+            std::move(extensions));
+  return id;
+}
+
 void Node::Leave(uint64_t now_ms, Outbox* out) {
   storage_->HandOff(now_ms, out);
   topology_->Leave(now_ms, out);
@@ -292,8 +319,10 @@ std::vector<uint8_t> Node::Encode(const wire::ForwardingHeader& header,
 
 uint64_t Node::Originate(std::vector<Destination> destinations, uint16_t code,
                          const wire::Body& body, PendingRequest pending, uint64_t now_ms,
-                         Outbox* out, std::span<const wire::GenericCertificate> certificates) {
+                         Outbox* out, std::span<const wire::GenericCertificate> certificates,
+                         std::vector<wire::MessageExtension> extensions) {
   auto contents = wire::MakeContents(code, body);
+  if (contents.ok()) contents->extensions = std::move(extensions);
   uint64_t txid = random_->Next64();
   while (pending_.contains(txid)) txid = random_->Next64();
   if (!contents.ok() || destinations.empty()) {
@@ -345,7 +374,9 @@ void Node::Route(std::span<const uint8_t> message, LinkId arrived_on, uint64_t n
     }
     return;
   }
-  const bool request = wire::IsRequest(CodeAfterHeader(v));
+  const uint16_t code = CodeAfterHeader(v);
+  const bool request = wire::IsRequest(code);
+  if (arrived_on != kNoLink) diagnostics_->CountReceived(code);
   if (v.ttl() > config_.initial_ttl) {
     if (request) {
       AnswerErrorFromHeader(arrived_on, original, ErrorCode::kTtlExceeded, "TTL above initial-ttl",
@@ -441,6 +472,7 @@ void Node::Route(std::span<const uint8_t> message, LinkId arrived_on, uint64_t n
     const size_t size = v.size();
     buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(start));
     buf.resize(size);
+    diagnostics_->CountSent(code);
     out->sends.push_back({next, std::move(buf)});
     return;
   }
@@ -508,7 +540,7 @@ void Node::HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out) {
     return;
   }
   for (const wire::MessageExtension& ext : m.contents.extensions) {
-    if (ext.critical) {
+    if (ext.critical && ext.type != wire::kExtensionDiagnosticPing) {
       AnswerError(in, ErrorCode::kUnknownExtension, absl::StrCat("extension ", ext.type), out);
       return;
     }
@@ -527,12 +559,22 @@ void Node::HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out) {
     return;
   }
   wire::Body answer;
-  std::vector<wire::GenericCertificate> carried;  // value signers' certificates (FetchAns)
+  std::vector<wire::GenericCertificate> carried;   // value signers' certificates (FetchAns)
+  std::vector<wire::MessageExtension> extensions;  // of the answer (Diagnostic_Ping)
   absl::Status status;
   const auto code = static_cast<MessageCode>(m.contents.message_code);
   switch (code) {
-    case MessageCode::kPingReq:
+    case MessageCode::kPingReq: {
       answer = wire::PingAns{random_->Next64(), now_ms};
+      wire::MessageExtension diag;
+      auto diagnosed = diagnostics_->AnswerPing(*this, in.signer, m, now_ms, &diag);
+      status = diagnosed.status();
+      if (diagnosed.ok() && *diagnosed) extensions.push_back(std::move(diag));
+      break;
+    }
+    case MessageCode::kPathTrackReq:
+      status = diagnostics_->AnswerPathTrack(*this, in.signer, m.header.ttl,
+                                             std::get<wire::PathTrackReq>(body), now_ms, &answer);
       break;
     case MessageCode::kProbeReq:
     case MessageCode::kAttachReq:
@@ -585,6 +627,9 @@ void Node::HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out) {
         return;
       }
       answer = std::get<wire::Body>(std::move(result));
+      if (code == MessageCode::kStoreReq) {
+        diagnostics_->NoteStored(std::get<wire::StoreReq>(body));
+      }
       break;
     }
     default:
@@ -607,6 +652,7 @@ void Node::HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out) {
   }
   auto contents = wire::MakeContents(static_cast<uint16_t>(m.contents.message_code + 1), answer);
   if (!contents.ok()) return;
+  contents->extensions = std::move(extensions);
   auto bytes = wire::EncodeToBytes(*contents);
   if (bytes.ok()) duplicates_.Insert(txid, std::move(*bytes), now_ms, carried);
   Answer(in, *contents, out, carried);
@@ -693,7 +739,11 @@ void Node::HandleAnswer(const Inbound& in, uint64_t now_ms, Outbox* out) {
     }
     fetches_.erase(fetch);
   }
-  Complete(pending, status, in.origin, hops, c.message_code, c.body, now_ms, out);
+  std::vector<uint8_t> body = c.body;
+  if (pending.diagnostic_ping && status.ok()) {
+    status = DiagnosticsResponder::TakeDiagnosticPingAnswer(c, &body);
+  }
+  Complete(pending, status, in.origin, hops, c.message_code, std::move(body), now_ms, out);
 }
 
 void Node::Adopt(const ConfigurationDecision& decision) {

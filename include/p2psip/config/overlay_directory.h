@@ -49,6 +49,11 @@ struct OverlayInitOptions {
   crypto::SignatureScheme scheme = crypto::SignatureScheme::kEcdsaP256Sha256;
   int validity_days = 365;  // the CA, the signer's certificate and the document's expiration
   bool force = false;       // write into a directory that is not empty
+  // chord-update-interval (RFC 6940 default 600 s): how soon a quiet ring notices a dead
+  // neighbour; local and test overlays want it shorter.
+  uint32_t chord_update_interval_s = 600;
+  // max-message-size: large enough for a ConfigUpdate carrying this signed document (~8 kB).
+  uint32_t max_message_size = 5000;
   int64_t now_s = 0;
 };
 

@@ -29,6 +29,8 @@
 
 namespace p2psip::core {
 
+class DiagnosticsProvider;
+class DiagnosticsResponder;
 class LinkTable;
 class StorageService;
 
@@ -122,6 +124,10 @@ struct NodeCounters {
   // Configuration.
   uint64_t config_updates_adopted = 0;
   uint64_t config_updates_rejected = 0;  // answered with an error (stale, unsigned, forbidden...)
+  // Diagnostics (RFC 7851): PathTrack and Diagnostic_Ping answered, and refused with
+  // Error_Forbidden because the provider did not permit the requester.
+  uint64_t diagnostics_answered = 0;
+  uint64_t diagnostics_refused = 0;
 };
 
 class Node : private TopologyHost, private StorageHost {
@@ -159,11 +165,27 @@ class Node : private TopologyHost, private StorageHost {
   // (a client's peer, a trace), in order.
   uint64_t Fetch(const ResourceId& resource, std::vector<wire::StoredDataSpecifier> specifiers,
                  uint64_t now_ms, Outbox* out, std::span<const NodeId> via = {});
+  // RFC 7851 PathTrack: asks the node at the end of `path_to_asked` (source-routed through the
+  // ones before it; empty = this node) for its next hop toward `target` and the diagnostics
+  // `dm_flags` selects. The result's body is a PathTrackAns (DecodePathTrackAnswer); its
+  // next_hop equals the asked node when that node is responsible for the target. A trace
+  // iterates, appending each next_hop to the path.
+  uint64_t PathTrack(const wire::Destination& target, std::vector<wire::Destination> path_to_asked,
+                     uint64_t dm_flags, uint64_t now_ms, Outbox* out);
+  // RFC 7851 Diagnostic_Ping: a Ping to `destinations` asking for the kinds `dm_flags` selects
+  // and `extension_kinds` (local-use kinds such as kDiagP2psipNodeStats). The result's body is
+  // the responder's DiagnosticsResponse (DecodeDiagnosticPingAnswer); a responder without
+  // RFC 7851 support fails it with kUnimplemented.
+  uint64_t Diagnose(std::vector<wire::Destination> destinations, uint64_t dm_flags,
+                    std::vector<uint16_t> extension_kinds, uint64_t now_ms, Outbox* out);
   // Hands the stored data to the neighbours that become its holders, then leaves the ring.
   void Leave(uint64_t now_ms, Outbox* out);
 
   // Where ConfigUpdate requests go (not owned; null: they are refused with Error_Forbidden).
   void SetConfigurationAuthority(ConfigurationAuthority* authority) { authority_ = authority; }
+  // What the runtime adds to RFC 7851 diagnostics and who may have them (diagnostics.h; not
+  // owned; null: the core's kinds only, every certified requester permitted).
+  void SetDiagnosticsProvider(DiagnosticsProvider* provider);
 
   // --- Introspection ---
   const NodeId& id() const { return config_.id; }
@@ -185,7 +207,8 @@ class Node : private TopologyHost, private StorageHost {
   struct Inbound;
   struct PendingRequest {
     enum class Owner : uint8_t { kApplication, kTopology, kStorage } owner;
-    uint64_t id = 0;  // application request id or topology cookie
+    uint64_t id = 0;               // application request id or topology cookie
+    bool diagnostic_ping = false;  // Diagnose: the result is the Diagnostic_Ping answer
   };
 
   // TopologyHost
@@ -210,7 +233,8 @@ class Node : private TopologyHost, private StorageHost {
   // signers' certificates, §6.3.4).
   uint64_t Originate(std::vector<wire::Destination> destinations, uint16_t code,
                      const wire::Body& body, PendingRequest pending, uint64_t now_ms, Outbox* out,
-                     std::span<const wire::GenericCertificate> certificates = {});
+                     std::span<const wire::GenericCertificate> certificates = {},
+                     std::vector<wire::MessageExtension> extensions = {});
   std::vector<uint8_t> Encode(const wire::ForwardingHeader& header,
                               const wire::MessageContents& contents,
                               std::span<const wire::GenericCertificate> certificates = {});
@@ -253,6 +277,7 @@ class Node : private TopologyHost, private StorageHost {
   absl::flat_hash_map<uint64_t, PendingRequest> pending_;  // txid -> owner
   // txid -> Resource-ID of an application Fetch: its answer's values are verified.
   absl::flat_hash_map<uint64_t, ResourceId> fetches_;
+  std::unique_ptr<DiagnosticsResponder> diagnostics_;
   uint64_t next_request_id_ = 1;
   NodeCounters counters_;
 };

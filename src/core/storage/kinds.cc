@@ -172,6 +172,13 @@ const KindDefinition* KindRegistry::Find(uint32_t id) const {
   return it == kinds_.end() ? nullptr : &it->second;
 }
 
+const KindDefinition* KindRegistry::FindByName(std::string_view name) const {
+  for (const auto& [id, kind] : kinds_) {
+    if (!kind.name.empty() && kind.name == name) return &kind;
+  }
+  return nullptr;
+}
+
 // The context points at this registry: it is valid only while the registry lives and is not
 // moved (the registry is published as an immutable snapshot, so that holds in practice).
 wire::WireContext KindRegistry::Context(uint8_t node_id_length) const {

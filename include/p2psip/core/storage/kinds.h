@@ -60,6 +60,8 @@ class KindRegistry {
   // policy the RFC forbids for the kind (USER-NODE-MATCH needs a dictionary).
   absl::Status Add(const KindDefinition& kind);
   const KindDefinition* Find(uint32_t id) const;
+  // By IANA name ("SIP-REGISTRATION"); private kinds have none.
+  const KindDefinition* FindByName(std::string_view name) const;
   size_t size() const { return kinds_.size(); }
 
   // For wire::WireContext: data models of the kinds in this registry. The context points at

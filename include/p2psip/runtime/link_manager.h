@@ -1,0 +1,167 @@
+// LinkManager: the overlay links of one worker, keyed by the remote UDP endpoint.
+//
+// It owns one link::OverlayLink (DTLS 1.2 + RELOAD framing) per remote endpoint and turns
+// datagrams into the events the core wants (link up with the peer's verified Node-ID, RELOAD
+// messages, link down) and the core's sends into ciphertext datagrams. It never touches a socket:
+// the worker loop hands it what the port received and sends what TakeOutput returns.
+//
+// Inbound links: a datagram from an endpoint without a link opens a server-side link only if it
+// looks like a DTLS ClientHello (content type handshake, DTLS version, epoch 0); anything else
+// is dropped and counted, so garbage costs no session. The number of links not yet up is capped
+// (a handshake flood then refuses new ones, counted), and a link that is not up within
+// handshake_timeout is dropped.
+//
+// Role: the node that opens the link (the core's Connect: it asked for the Attach or is joining
+// through a bootstrap node) is the DTLS client. RFC 6940 §6.5.1.1 makes the Attach sender the
+// server because ICE decides who speaks first; without ICE the connecting side must.
+//
+// One owner thread; not thread-safe.
+#ifndef P2PSIP_RUNTIME_LINK_MANAGER_H_
+#define P2PSIP_RUNTIME_LINK_MANAGER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "p2psip/core/environment.h"
+#include "p2psip/ids.h"
+#include "p2psip/link/framed_link.h"
+#include "p2psip/link/overlay_link.h"
+#include "p2psip/link/secure_context.h"
+#include "p2psip/port/port.h"
+
+namespace p2psip::runtime {
+
+struct LinkManagerOptions {
+  std::shared_ptr<const link::SecureContext> context;
+  link::FramedLinkOptions framing;
+  bool accept_inbound = true;    // false for a client: it only opens links
+  size_t max_links = 4096;       // every link, up or not
+  size_t max_handshaking = 256;  // links whose handshake has not completed
+  uint64_t handshake_timeout_us = 15'000'000;
+};
+
+struct LinkManagerCounters {
+  uint64_t opened = 0;             // links this node opened (DTLS client)
+  uint64_t accepted = 0;           // links a peer opened (DTLS server)
+  uint64_t up = 0;                 // handshakes completed
+  uint64_t handshake_failures = 0; // wrong Node-ID, untrusted CA, expired, timeout...
+  uint64_t handshake_timeouts = 0; // not up within handshake_timeout
+  uint64_t failed = 0;             // up links that failed (framing gave up, session error)
+  uint64_t closed = 0;             // closed by the node
+  uint64_t refused_full = 0;       // a new link refused: too many links or handshakes
+  uint64_t datagrams_in = 0;
+  uint64_t not_dtls = 0;           // from an unknown endpoint and not a ClientHello: dropped
+  uint64_t bad_records = 0;        // refused by an existing session (tampered, replayed, junk)
+  uint64_t messages_in = 0;
+  uint64_t messages_out = 0;
+  uint64_t send_refused = 0;       // framing queue full or message too large
+  uint64_t send_no_link = 0;       // a send on a link that is gone
+};
+
+// What the links did during one call, for the core.
+struct LinkEvents {
+  struct Up {
+    core::LinkId link;
+    NodeId peer;
+  };
+  struct Message {
+    core::LinkId link;
+    std::vector<uint8_t> bytes;
+  };
+  struct Down {
+    core::LinkId link;
+    bool was_up;
+    absl::Status why;
+  };
+  std::vector<Up> ups;
+  std::vector<Message> messages;
+  std::vector<Down> downs;
+
+  bool empty() const { return ups.empty() && messages.empty() && downs.empty(); }
+  void clear() {
+    ups.clear();
+    messages.clear();
+    downs.clear();
+  }
+};
+
+// One ciphertext datagram to send.
+struct OutDatagram {
+  port::Endpoint to;
+  std::vector<uint8_t> bytes;
+};
+
+// A link as `stats` shows it.
+struct LinkInfo {
+  core::LinkId id;
+  port::Endpoint remote;
+  bool up;
+  bool opened_here;  // DTLS client
+  NodeId peer;       // empty until up
+  std::string cipher;
+  uint64_t created_us;
+};
+
+class LinkManager {
+ public:
+  explicit LinkManager(LinkManagerOptions options) : options_(std::move(options)) {}
+  LinkManager(const LinkManager&) = delete;
+  LinkManager& operator=(const LinkManager&) = delete;
+
+  // Opens a link to `to` that must authenticate as `expected` (nullopt: any certified node, as
+  // for a bootstrap node whose Node-ID we do not know). Where a link to `to` exists already, no
+  // new one is made: an up link is reported up again (the core asked because it wants it).
+  // Returns kNoLink when the link cannot be made (refused_full, or the session failed).
+  core::LinkId Open(const port::Endpoint& to, std::optional<NodeId> expected, uint64_t now_us,
+                    LinkEvents* events);
+  void OnDatagram(const port::Endpoint& from, std::span<const uint8_t> bytes, uint64_t now_us,
+                  LinkEvents* events);
+  void Send(core::LinkId link, std::span<const uint8_t> message, uint64_t now_us);
+  // Closes the link (close_notify) and reports it down.
+  void Close(core::LinkId link, LinkEvents* events);
+  void OnTimer(uint64_t now_us, LinkEvents* events);
+  uint64_t NextDeadline(uint64_t now_us) const;
+  // Every link's ciphertext waiting for the port.
+  void TakeOutput(std::vector<OutDatagram>* out);
+
+  std::vector<LinkInfo> Links() const;
+  size_t size() const { return links_.size(); }
+  const LinkManagerCounters& counters() const { return counters_; }
+
+ private:
+  struct Entry {
+    port::Endpoint remote;
+    std::unique_ptr<link::OverlayLink> link;
+    bool opened_here = false;
+    bool reported_up = false;
+    uint64_t created_us = 0;
+  };
+
+  core::LinkId Create(const port::Endpoint& remote, link::SecureRole role,
+                      std::optional<NodeId> expected, uint64_t now_us);
+  // Reports what changed on `id` after input or a timer: up, failed.
+  void Check(core::LinkId id, Entry& entry, uint64_t now_us, LinkEvents* events);
+  void Remove(core::LinkId id, bool was_up, absl::Status why, LinkEvents* events);
+
+  LinkManagerOptions options_;
+  absl::flat_hash_map<core::LinkId, Entry> links_;
+  absl::flat_hash_map<port::Endpoint, core::LinkId> by_remote_;
+  std::vector<OutDatagram> closing_;  // close_notify of links already removed
+  size_t handshaking_ = 0;            // links not yet reported up
+  core::LinkId next_id_ = 1;
+  LinkManagerCounters counters_;
+};
+
+// True when `datagram` starts with a DTLS record carrying a ClientHello in epoch 0: the only
+// thing that may open an inbound link.
+bool LooksLikeClientHello(std::span<const uint8_t> datagram);
+
+}  // namespace p2psip::runtime
+
+#endif  // P2PSIP_RUNTIME_LINK_MANAGER_H_

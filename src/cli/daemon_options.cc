@@ -1,0 +1,47 @@
+#include "cli/daemon_options.h"
+
+namespace p2psip::cli {
+
+void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
+  app.set_config("--config", "", "Read options from this TOML file (key = value per option)");
+  app.add_option("--state-dir", o->state_dir,
+                 "Where the node keeps its identity (and a bootstrap node its overlay)")
+      ->capture_default_str();
+  app.add_option("--role", o->role,
+                 "bootstrap (serves the configuration and enrollment over HTTPS), peer, "
+                 "super-peer (a peer serving RELOAD clients; every peer does so today), or "
+                 "client (attaches, never joins the ring). Default: bootstrap for a node that "
+                 "holds its overlay, peer otherwise")
+      ->check(CLI::IsMember({"bootstrap", "peer", "super-peer", "client"}));
+  app.add_option("--listen", o->listen,
+                 "ADDR:PORT for RELOAD over DTLS/UDP (and HTTPS/TCP for a bootstrap node); "
+                 "an IP literal, not a wildcard: other nodes are told this address")
+      ->capture_default_str();
+  app.add_option("--join", o->join,
+                 "First run: enroll with the bootstrap node at HOST:PORT and join its overlay");
+  app.add_option("--root-cert", o->root_cert,
+                 "With --join: the overlay's root certificate (DER or PEM) to trust its HTTPS");
+  app.add_option("--user", o->user, "With --join: the user name to enroll as (user@domain)");
+  app.add_option("--password-file", o->password_file,
+                 "With --join: file whose first line is the password (default: stdin)");
+  app.add_option("--overlay-name", o->overlay_name, "Instance-name of a new overlay")
+      ->capture_default_str();
+  app.add_option("--update-interval", o->update_interval_s,
+                 "chord-update-interval (seconds) written into a new overlay's configuration")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  app.add_option("--cores", o->cores, "Worker threads")
+      ->check(CLI::Range(1, 1))
+      ->capture_default_str();
+  app.add_option("--log-level", o->log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  app.add_option("--key-log", o->key_log,
+                 "Write DTLS session keys here (NSS key log, for Wireshark); default "
+                 "$SSLKEYLOGFILE, off when unset");
+  app.add_option("--join-timeout", o->join_timeout_s, "Seconds for each HTTPS step of --join")
+      ->check(CLI::Range(1.0, 300.0))
+      ->capture_default_str();
+}
+
+}  // namespace p2psip::cli

@@ -1,0 +1,35 @@
+// p2psipd's options: every one a command-line flag and a key of the TOML file given with
+// --config (CLI11 reads it: `listen = "127.0.0.2:6084"`; the flag wins over the file).
+#ifndef P2PSIP_CLI_DAEMON_OPTIONS_H_
+#define P2PSIP_CLI_DAEMON_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "CLI/CLI.hpp"
+
+namespace p2psip::cli {
+
+struct DaemonOptions {
+  std::string state_dir = "./p2psip-state";
+  // bootstrap | peer | super-peer | client; empty: bootstrap where STATE/overlay exists (a
+  // standalone node), peer otherwise.
+  std::string role;
+  std::string listen = "127.0.0.1:6084";
+  std::string join;  // HOST:PORT of a bootstrap node to enroll with, on the first run
+  std::string root_cert;
+  std::string user;
+  std::string password_file;  // empty: one line on stdin
+  std::string overlay_name = "p2psip.local";  // for a new overlay
+  uint32_t update_interval_s = 30;            // chord-update-interval of a new overlay
+  unsigned cores = 1;
+  std::string log_level = "info";
+  std::string key_log;  // NSS key log of the DTLS sessions; default $SSLKEYLOGFILE
+  double join_timeout_s = 10;
+};
+
+void AddDaemonOptions(CLI::App& app, DaemonOptions* options);
+
+}  // namespace p2psip::cli
+
+#endif  // P2PSIP_CLI_DAEMON_OPTIONS_H_

@@ -1,0 +1,198 @@
+#include "cli/node_runner.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "cli/commands.h"
+#include "core/certificate_signer.h"
+#include "p2psip/bootstrap/file_util.h"
+#include "p2psip/bootstrap/server_directory.h"
+#include "p2psip/config/configuration_keeper.h"
+#include "p2psip/port/udp_port.h"
+#include "p2psip/runtime/clock.h"
+#include "p2psip/runtime/crypto_random.h"
+#include "p2psip/runtime/identity.h"
+#include "p2psip/runtime/node_loop.h"
+#include "p2psip/runtime/state_directory.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+
+namespace p2psip::cli {
+namespace {
+
+int Fail(const std::string& why, int code = kExitFailure) {
+  std::fprintf(stderr, "p2psipd: %s\n", why.c_str());
+  return code;
+}
+
+std::string Message(const absl::Status& s) { return std::string(s.message()); }
+
+absl::StatusOr<std::string> ReadPassword(const std::string& path) {
+  std::string line;
+  if (path.empty()) {
+    if (!std::getline(std::cin, line)) return absl::InvalidArgumentError("no password on stdin");
+  } else {
+    absl::StatusOr<std::string> text = bootstrap::ReadFileBounded(path, 4096);
+    if (!text.ok()) return text.status();
+    line = text->substr(0, text->find('\n'));
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) return absl::InvalidArgumentError("empty password");
+  return line;
+}
+
+void SetUpLogging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("p2psipd");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  logger->set_level(spdlog::level::from_str(level));
+  spdlog::set_default_logger(logger);
+}
+
+// Prepares STATE on the first run: a new standalone overlay, or an enrollment with --join.
+absl::Status Prepare(const DaemonOptions& o, const runtime::StateDirectory& state,
+                     const port::Endpoint& listen, const runtime::Clock& clock) {
+  if (state.HasIdentity()) return absl::OkStatus();
+  if (!o.join.empty()) {
+    if (o.root_cert.empty() || o.user.empty()) {
+      return absl::InvalidArgumentError("--join needs --root-cert and --user on the first run");
+    }
+    absl::StatusOr<std::string> password = ReadPassword(o.password_file);
+    if (!password.ok()) return password.status();
+    spdlog::info("enrolling {} with {}", o.user, o.join);
+    return runtime::EnrollInto(state, {.bootstrap = o.join,
+                                       .root_cert = o.root_cert,
+                                       .user = o.user,
+                                       .password = *password,
+                                       .timeout = absl::Seconds(o.join_timeout_s),
+                                       .now_s = clock.NowS()});
+  }
+  absl::StatusOr<runtime::CreatedOverlay> created = runtime::CreateStandaloneOverlay(
+      state, {.overlay_name = o.overlay_name,
+              .listen = listen,
+              .update_interval_s = o.update_interval_s,
+              .now_s = clock.NowS()});
+  if (!created.ok()) return created.status();
+  spdlog::info("created overlay {} in {}", created->overlay_name, state.Overlay());
+  return absl::OkStatus();
+}
+
+void PrintBanner(const std::string& role, const runtime::NodeIdentity& id,
+                 const runtime::StateDirectory& state, const port::Endpoint& listen,
+                 bool bootstrap) {
+  const std::string& name = id.configuration().instance_name;
+  std::printf("p2psipd: node %s of overlay %s on udp %s (role %s)\n", id.node_id().ToHex().c_str(),
+              name.c_str(), listen.ToString().c_str(), role.c_str());
+  std::printf("  configuration: %s/overlay.relo\n", state.dir.c_str());
+  if (bootstrap) {
+    std::printf(
+        "  serving it at https://%s/.well-known/reload-config, enrollment at https://%s/enroll\n"
+        "To add a node to this overlay (one user per node; the password is asked on stdin):\n"
+        "  p2psip enroll-user --dir %s NAME@%s\n"
+        "  p2psipd --state-dir DIR --listen ADDR:PORT --join %s --root-cert %s --user NAME@%s\n"
+        "To query it from this machine:\n"
+        "  p2psip --state-dir %s stats\n",
+        listen.ToString().c_str(), listen.ToString().c_str(), state.Overlay().c_str(),
+        name.c_str(), listen.ToString().c_str(), state.RootPem().c_str(), name.c_str(),
+        state.dir.c_str());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int RunDaemon(const DaemonOptions& o, const std::atomic<int>& stop_signal) {
+  SetUpLogging(o.log_level);
+  const std::optional<port::Endpoint> listen = port::Endpoint::Parse(o.listen, 6084);
+  if (!listen.has_value()) return Fail("--listen " + o.listen + ": not ADDR:PORT", kExitBadUsage);
+  const port::Endpoint any{};
+  if (listen->address == any.address) {
+    return Fail("--listen must name an address other nodes can reach, not a wildcard",
+                kExitBadUsage);
+  }
+  const runtime::Clock clock;
+  const runtime::StateDirectory state{o.state_dir};
+  if (absl::Status s = Prepare(o, state, *listen, clock); !s.ok()) return Fail(Message(s));
+  absl::StatusOr<runtime::NodeIdentity> identity =
+      runtime::NodeIdentity::Load(state.dir, "", clock.NowS());
+  if (!identity.ok()) return Fail(Message(identity.status()));
+  const std::string role = !o.role.empty() ? o.role : state.HasOverlay() ? "bootstrap" : "peer";
+  const bool bootstrap = role == "bootstrap";
+  if (bootstrap && !state.HasOverlay()) {
+    return Fail("role bootstrap needs the overlay directory " + state.Overlay(), kExitBadUsage);
+  }
+
+  // The slow-path services first: a bootstrap node serves the configuration and enrollment.
+  std::unique_ptr<bootstrap::EnrollmentServer> https;
+  if (bootstrap) {
+    std::string host = listen->ToString();
+    host = host.substr(0, host.rfind(':'));
+    if (host.front() == '[') host = host.substr(1, host.size() - 2);
+    absl::StatusOr<std::unique_ptr<bootstrap::EnrollmentServer>> server =
+        bootstrap::EnrollmentServer::Start(
+            {.dir = state.Overlay(),
+             .listen_address = host,
+             .port = listen->port,
+             .on_enroll = [](const bootstrap::EnrollmentResult& r) {
+               if (r.outcome == bootstrap::EnrollmentOutcome::kIssued) {
+                 spdlog::info("enrolled {}", r.user);
+               } else {
+                 spdlog::warn("enrollment refused for {}: {}", r.user.empty() ? "-" : r.user,
+                              r.detail);
+               }
+             }});
+    if (!server.ok()) return Fail("HTTPS service: " + Message(server.status()));
+    https = *std::move(server);
+  }
+
+  port::UdpPortOptions port_options;
+  port_options.bind = *listen;
+  port_options.rx_buffer_size = 20000;  // a DTLS record of the largest message we accept
+  absl::StatusOr<std::unique_ptr<port::UdpPort>> udp = port::UdpPort::Create(port_options);
+  if (!udp.ok()) return Fail(Message(udp.status()));
+
+  link::SecureContextOptions tls;
+  tls.key_log_path = o.key_log;
+  if (tls.key_log_path.empty() && std::getenv("SSLKEYLOGFILE") != nullptr) {
+    tls.key_log_path = std::getenv("SSLKEYLOGFILE");
+  }
+  absl::StatusOr<std::shared_ptr<const link::SecureContext>> context =
+      identity->MakeSecureContext(tls);
+  if (!context.ok()) return Fail("DTLS: " + Message(context.status()));
+  absl::StatusOr<std::unique_ptr<core::CertificateSigner>> signer =
+      identity->MakeSigner([&clock] { return clock.NowS(); });
+  if (!signer.ok()) return Fail("signer: " + Message(signer.status()));
+
+  core::NodeConfig config = identity->NodeConfigFor();
+  config.address = listen->ToWire();
+  config.client = role == "client";
+  config.first_node = bootstrap;
+  runtime::LinkManagerOptions links;
+  links.context = *context;
+  links.accept_inbound = !config.client;
+  runtime::NodeLoop loop(config, *std::move(signer), std::make_unique<runtime::CryptoRandom>(), udp->get(),
+                         links, &clock);
+  absl::StatusOr<std::unique_ptr<config::ConfigurationKeeper>> keeper =
+      config::ConfigurationKeeper::Create(identity->document(),
+                                          identity->configuration().instance_name, &loop.signer());
+  if (!keeper.ok()) return Fail("configuration: " + Message(keeper.status()));
+  loop.node().SetConfigurationAuthority(keeper->get());
+
+  PrintBanner(role, *identity, state, *listen, bootstrap);
+  loop.Start();
+  while (stop_signal.load() == 0) loop.RunOnce(200);
+
+  spdlog::info("signal {}: leaving the overlay", stop_signal.load());
+  loop.Leave();
+  // Let the hand-over Stores and the Leave messages go out and be acknowledged.
+  const uint64_t until = clock.NowUs() + 2'000'000;
+  while (clock.NowUs() < until) loop.RunOnce(50);
+  if (https != nullptr) https->Stop();
+  spdlog::info("left; exiting");
+  return kExitOk;
+}
+
+}  // namespace p2psip::cli

@@ -1,0 +1,190 @@
+#include "p2psip/runtime/link_manager.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace p2psip::runtime {
+namespace {
+
+constexpr uint8_t kContentHandshake = 22;
+constexpr uint8_t kClientHello = 1;
+constexpr size_t kRecordHeader = 13;  // type, version(2), epoch(2), sequence(6), length(2)
+
+}  // namespace
+
+bool LooksLikeClientHello(std::span<const uint8_t> d) {
+  return d.size() > kRecordHeader && d[0] == kContentHandshake && d[1] == 0xFE &&
+         (d[2] == 0xFD || d[2] == 0xFF) && d[3] == 0 && d[4] == 0 && d[kRecordHeader] == kClientHello;
+}
+
+core::LinkId LinkManager::Create(const port::Endpoint& remote, link::SecureRole role,
+                                 std::optional<NodeId> expected, uint64_t now_us) {
+  if (links_.size() >= options_.max_links || handshaking_ >= options_.max_handshaking) {
+    ++counters_.refused_full;
+    return core::kNoLink;
+  }
+  absl::StatusOr<std::unique_ptr<link::OverlayLink>> link = link::OverlayLink::Create(
+      options_.context, role, std::move(expected), options_.framing, now_us);
+  if (!link.ok()) {
+    ++counters_.handshake_failures;
+    return core::kNoLink;
+  }
+  core::LinkId id = next_id_++;
+  if (next_id_ == core::kNoLink) next_id_ = 1;
+  links_[id] = Entry{remote, *std::move(link), role == link::SecureRole::kClient, false, now_us};
+  by_remote_[remote] = id;
+  ++handshaking_;
+  return id;
+}
+
+core::LinkId LinkManager::Open(const port::Endpoint& to, std::optional<NodeId> expected,
+                               uint64_t now_us, LinkEvents* events) {
+  if (auto it = by_remote_.find(to); it != by_remote_.end()) {
+    Entry& e = links_.at(it->second);
+    if (e.reported_up) events->ups.push_back({it->second, e.link->PeerNodeIds().front()});
+    return it->second;
+  }
+  const core::LinkId id = Create(to, link::SecureRole::kClient, std::move(expected), now_us);
+  if (id != core::kNoLink) ++counters_.opened;
+  return id;
+}
+
+void LinkManager::OnDatagram(const port::Endpoint& from, std::span<const uint8_t> bytes,
+                             uint64_t now_us, LinkEvents* events) {
+  ++counters_.datagrams_in;
+  core::LinkId id = core::kNoLink;
+  if (auto it = by_remote_.find(from); it != by_remote_.end()) {
+    id = it->second;
+  } else {
+    if (!options_.accept_inbound || !LooksLikeClientHello(bytes)) {
+      ++counters_.not_dtls;
+      return;
+    }
+    id = Create(from, link::SecureRole::kServer, std::nullopt, now_us);
+    if (id == core::kNoLink) return;
+    ++counters_.accepted;
+  }
+  Entry& e = links_.at(id);
+  std::vector<std::vector<uint8_t>> messages;
+  if (!e.link->OnReceive(bytes, now_us, &messages).ok()) ++counters_.bad_records;
+  // Up before the messages it carried: the core must know the link before its first message.
+  Check(id, e, now_us, events);
+  counters_.messages_in += messages.size();
+  for (std::vector<uint8_t>& m : messages) events->messages.push_back({id, std::move(m)});
+}
+
+void LinkManager::Send(core::LinkId id, std::span<const uint8_t> message, uint64_t now_us) {
+  auto it = links_.find(id);
+  if (it == links_.end()) {
+    ++counters_.send_no_link;
+    return;
+  }
+  if (it->second.link->Send(message, now_us) != link::SendResult::kQueued) {
+    ++counters_.send_refused;
+    return;
+  }
+  ++counters_.messages_out;
+}
+
+void LinkManager::Close(core::LinkId id, LinkEvents* events) {
+  auto it = links_.find(id);
+  if (it == links_.end()) return;
+  it->second.link->Close();
+  // The close_notify goes out with the next TakeOutput; the entry goes now.
+  std::vector<std::vector<uint8_t>> last = it->second.link->TakeOutput();
+  for (std::vector<uint8_t>& d : last) closing_.push_back({it->second.remote, std::move(d)});
+  ++counters_.closed;
+  Remove(id, it->second.reported_up, absl::CancelledError("closed by this node"), events);
+}
+
+void LinkManager::Check(core::LinkId id, Entry& e, uint64_t now_us, LinkEvents* events) {
+  link::LinkEvent event;
+  bool framing_failed = false;
+  while (e.link->PollEvent(&event)) {
+    framing_failed |= event.type == link::LinkEvent::Type::kFailed;
+  }
+  const link::OverlayLink::State state = e.link->state();
+  if (state == link::OverlayLink::State::kFailed || state == link::OverlayLink::State::kClosed ||
+      framing_failed) {
+    if (e.reported_up) {
+      ++counters_.failed;
+    } else {
+      ++counters_.handshake_failures;
+    }
+    absl::Status why = e.link->status();
+    if (why.ok()) why = absl::UnavailableError("the peer stopped acknowledging");
+    Remove(id, e.reported_up, std::move(why), events);
+    return;
+  }
+  if (!e.reported_up && state == link::OverlayLink::State::kUp) {
+    e.reported_up = true;
+    --handshaking_;
+    ++counters_.up;
+    events->ups.push_back({id, e.link->PeerNodeIds().front()});
+    return;
+  }
+  if (!e.reported_up && now_us >= e.created_us + options_.handshake_timeout_us) {
+    ++counters_.handshake_timeouts;
+    Remove(id, false, absl::DeadlineExceededError("handshake did not complete"), events);
+  }
+}
+
+void LinkManager::Remove(core::LinkId id, bool was_up, absl::Status why, LinkEvents* events) {
+  auto it = links_.find(id);
+  if (it == links_.end()) return;
+  if (!it->second.reported_up) --handshaking_;
+  if (auto r = by_remote_.find(it->second.remote); r != by_remote_.end() && r->second == id) {
+    by_remote_.erase(r);
+  }
+  links_.erase(it);
+  events->downs.push_back({id, was_up, std::move(why)});
+}
+
+void LinkManager::OnTimer(uint64_t now_us, LinkEvents* events) {
+  std::vector<core::LinkId> due;
+  for (const auto& [id, e] : links_) {
+    if (e.link->NextDeadline(now_us) <= now_us ||
+        (!e.reported_up && now_us >= e.created_us + options_.handshake_timeout_us)) {
+      due.push_back(id);
+    }
+  }
+  for (core::LinkId id : due) {
+    auto it = links_.find(id);
+    if (it == links_.end()) continue;
+    it->second.link->OnTimer(now_us);
+    Check(id, it->second, now_us, events);
+  }
+}
+
+uint64_t LinkManager::NextDeadline(uint64_t now_us) const {
+  uint64_t next = UINT64_MAX;
+  for (const auto& [id, e] : links_) {
+    next = std::min(next, e.link->NextDeadline(now_us));
+    if (!e.reported_up) next = std::min(next, e.created_us + options_.handshake_timeout_us);
+  }
+  return next;
+}
+
+void LinkManager::TakeOutput(std::vector<OutDatagram>* out) {
+  for (OutDatagram& d : closing_) out->push_back(std::move(d));
+  closing_.clear();
+  for (auto& [id, e] : links_) {
+    for (std::vector<uint8_t>& d : e.link->TakeOutput()) out->push_back({e.remote, std::move(d)});
+  }
+}
+
+std::vector<LinkInfo> LinkManager::Links() const {
+  std::vector<LinkInfo> out;
+  out.reserve(links_.size());
+  for (const auto& [id, e] : links_) {
+    out.push_back({id, e.remote, e.reported_up, e.opened_here,
+                   e.reported_up ? e.link->PeerNodeIds().front() : NodeId(),
+                   e.reported_up ? std::string(e.link->session().CipherSuite()) : std::string(),
+                   e.created_us});
+  }
+  std::sort(out.begin(), out.end(), [](const LinkInfo& a, const LinkInfo& b) { return a.id < b.id; });
+  return out;
+}
+
+}  // namespace p2psip::runtime

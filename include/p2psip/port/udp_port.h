@@ -3,8 +3,10 @@
 // datagrams costs one or two system calls instead of 32.
 //
 // p2psipd gives each worker its own UdpPort bound to the same address with SO_REUSEPORT
-// (CreateGroup): the kernel spreads peers across the sockets by a hash of the 4-tuple, so every
-// datagram of one peer reaches the same worker, which then owns that peer's link state.
+// (CreateGroup). A classic BPF program attached to the group picks the socket by the source
+// address and port, FlowOwner(remote, n) of p2psip/port/flow_steering.h, so every datagram of
+// one peer reaches the same worker, which owns that peer's link state, and the runtime can tell
+// in advance which worker a peer's replies will reach.
 //
 // Ownership: the UdpPort owns its socket and its receive buffers and closes the socket when
 // destroyed. Threading: as for every Port, one owning thread.
@@ -59,7 +61,13 @@ class UdpPort final : public Port {
   static absl::StatusOr<std::unique_ptr<UdpPort>> Create(const UdpPortOptions& options);
   // `n` sockets bound to the same address with SO_REUSEPORT (whatever options.reuse_port
   // says): the first resolves an ephemeral port if options.bind.port is 0, the others bind the
-  // port it got. One per worker.
+  // port it got. One per worker. With n > 1 the group is steered: element i receives the
+  // datagrams of every remote endpoint r with FlowOwner(r, n) == i (IPv6: those without
+  // extension headers). Steering is not optional: if the kernel refuses the program the group is
+  // not created and the error says so (a silent fallback to the kernel's random hash would send
+  // most replies to the wrong worker); n == 1 needs none. The indices hold while the group is
+  // whole and no other process's socket joined it first (a fixed port shared with another
+  // SO_REUSEPORT user of the same uid).
   static absl::StatusOr<std::vector<std::unique_ptr<UdpPort>>> CreateGroup(
       const UdpPortOptions& options, size_t n);
 

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "port/kernel/reuseport_steering.h"
 #include "port/kernel/sockaddr.h"
 
 namespace p2psip::port {
@@ -112,6 +113,17 @@ absl::StatusOr<std::vector<std::unique_ptr<UdpPort>>> UdpPort::CreateGroup(
     // The first socket resolved the ephemeral port; the rest join it.
     group_options.bind.port = (*port)->local_endpoint().port;
     ports.push_back(*std::move(port));
+  }
+  // The sockets joined the group in the order of `ports`, which is the index the program
+  // returns. Attached once, it steers the whole group.
+  if (n > 1) {
+    absl::Status steering = kernel::AttachReuseportSteering(ports[0]->fd_, ports[0]->local_.family,
+                                                            static_cast<uint32_t>(n));
+    if (!steering.ok()) {
+      return absl::Status(steering.code(),
+                          absl::StrCat("udp port group on ", ports[0]->local_.ToString(), ": ",
+                                       steering.message(), " (one worker needs no steering)"));
+    }
   }
   return ports;
 }

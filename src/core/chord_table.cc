@@ -53,7 +53,10 @@ bool ChordTable::AddNeighbor(RingId peer) {
                                          [self](RingId p) { return Distance(p, self); });
   const bool succ_changed = InsertSorted(succs_, peer, options_.neighbors,
                                          [self](RingId p) { return Distance(self, p); });
-  if (pred_changed || succ_changed) ++neighbors_version_;
+  if (pred_changed || succ_changed) {
+    ++neighbors_version_;
+    ++version_;
+  }
   return pred_changed || succ_changed;
 }
 
@@ -71,10 +74,14 @@ bool ChordTable::Remove(RingId peer) {
       if (slot == peer) {
         slot = self_;
         --finger_count_set_;
+        ++version_;
       }
     }
   }
-  if (changed) ++neighbors_version_;
+  if (changed) {
+    ++neighbors_version_;
+    ++version_;
+  }
   return changed;
 }
 
@@ -109,11 +116,13 @@ bool ChordTable::OfferFinger(RingId peer) {
   if (slot == self_) {
     slot = peer;
     ++finger_count_set_;
+    ++version_;
     return true;
   }
   // Within one range, closer to the target means closer to self clockwise.
   if (d < Distance(self_, slot)) {
     slot = peer;
+    ++version_;
     return true;
   }
   return false;
@@ -136,6 +145,7 @@ std::vector<int> ChordTable::EmptyFingers() const {
 
 void ChordTable::ResizeFingers(int fingers) {
   options_.fingers = ClampFingers(fingers);
+  ++version_;
   fingers_.resize(static_cast<size_t>(options_.fingers), self_);
   finger_count_set_ = static_cast<int>(std::count_if(
       fingers_.begin(), fingers_.end(), [this](RingId slot) { return slot != self_; }));

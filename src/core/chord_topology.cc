@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/link_table.h"
+#include "p2psip/core/routing_snapshot.h"
 #include "p2psip/wire/codec.h"
 
 namespace p2psip::core {
@@ -678,6 +679,17 @@ void ChordTopology::Leave(uint64_t now_ms, Outbox* out) {
   }
   state_ = State::kLeft;
   next_update_ms_ = next_finger_ms_ = next_partition_ms_ = retry_ms_ = kNoDeadline;
+}
+
+bool ChordTopology::FillSnapshot(RoutingSnapshot* s) const {
+  s->table = table_;
+  s->joined = joined();
+  s->in_ring = state_ == State::kJoined;
+  s->client = state_ == State::kClient || state_ == State::kClientAttaching;
+  s->attached = state_ == State::kClient;
+  s->client_peer = RingId::Of(admitting_peer_);
+  s->neighbors_version = neighbors_version();
+  return true;
 }
 
 std::span<const RingId> ChordTopology::predecessors() const {

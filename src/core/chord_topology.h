@@ -49,6 +49,10 @@ class ChordTopology final : public Topology {
   }
   bool joined() const override { return state_ == State::kJoined || state_ == State::kClient; }
   size_t MemoryBytes() const override;
+  uint64_t routing_version() const override {
+    return table_.version() * 16 + static_cast<uint64_t>(state_);
+  }
+  bool FillSnapshot(RoutingSnapshot* snapshot) const override;
 
   const ChordTable& table() const { return table_; }
 

@@ -9,6 +9,7 @@
 #include "core/link_table.h"
 #include "core/storage_service.h"
 #include "p2psip/core/diagnostics.h"
+#include "p2psip/core/routing_snapshot.h"
 #include "p2psip/wire/codec.h"
 #include "p2psip/wire/forwarding_view.h"
 #include "p2psip/wire/hashes.h"
@@ -86,7 +87,7 @@ struct Node::Inbound {
   uint64_t now_ms = 0;  // when it arrived
 };
 
-Node::Node(NodeConfig config, Signer* signer, Random* random)
+Node::Node(NodeConfig config, Signer* signer, Random* random, const TopologyFactory& topology)
     : config_(std::move(config)),
       ring_id_(RingId::Of(config_.id)),
       overlay_hash_(wire::OverlayHash(config_.overlay_name)),
@@ -94,8 +95,9 @@ Node::Node(NodeConfig config, Signer* signer, Random* random)
       random_(random),
       links_(std::make_unique<LinkTable>()),
       transactions_(TransactionTable::Options{.retransmit_ms = config_.reliability_timer_ms}) {
-  topology_ =
-      std::make_unique<ChordTopology>(config_, static_cast<TopologyHost*>(this), &counters_);
+  topology_ = topology ? topology(config_, static_cast<TopologyHost*>(this), &counters_)
+                       : std::make_unique<ChordTopology>(config_, static_cast<TopologyHost*>(this),
+                                                         &counters_);
   kinds_ =
       config_.kinds != nullptr
           ? config_.kinds
@@ -115,10 +117,18 @@ void Node::SetDiagnosticsProvider(DiagnosticsProvider* provider) {
 bool Node::joined() const { return topology_->joined(); }
 
 const ChordTable* Node::chord_table() const {
-  return &static_cast<const ChordTopology&>(*topology_).table();
+  if (const auto* chord = dynamic_cast<const ChordTopology*>(topology_.get())) {
+    return &chord->table();
+  }
+  if (const auto* copy = dynamic_cast<const SnapshotTopology*>(topology_.get())) {
+    return copy->snapshot() != nullptr ? &copy->snapshot()->table : nullptr;
+  }
+  return nullptr;
 }
 
 size_t Node::stored_values() const { return storage_->value_count(); }
+size_t Node::stored_resources() const { return storage_->resource_count(); }
+size_t Node::stored_certificates() const { return storage_->certificate_count(); }
 
 storage::StorageResult<wire::FetchAns> Node::FetchLocal(const wire::FetchReq& request,
                                                         uint64_t now_ms) const {
@@ -269,6 +279,8 @@ uint64_t Node::Diagnose(std::vector<Destination> destinations, uint64_t dm_flags
   return id;
 }
 
+void Node::HandOff(uint64_t now_ms, Outbox* out) { storage_->HandOff(now_ms, out); }
+
 void Node::Leave(uint64_t now_ms, Outbox* out) {
   storage_->HandOff(now_ms, out);
   topology_->Leave(now_ms, out);
@@ -323,8 +335,12 @@ uint64_t Node::Originate(std::vector<Destination> destinations, uint16_t code,
                          std::vector<wire::MessageExtension> extensions) {
   auto contents = wire::MakeContents(code, body);
   if (contents.ok()) contents->extensions = std::move(extensions);
-  uint64_t txid = random_->Next64();
-  while (pending_.contains(txid)) txid = random_->Next64();
+  const auto tagged = [this](uint64_t r) {
+    return (r & ~config_.transaction_tag_mask) |
+           (config_.transaction_tag & config_.transaction_tag_mask);
+  };
+  uint64_t txid = tagged(random_->Next64());
+  while (pending_.contains(txid)) txid = tagged(random_->Next64());
   if (!contents.ok() || destinations.empty()) {
     Complete(pending, absl::InvalidArgumentError("request does not encode"), NodeId(), 0, 0, {},
              now_ms, out);
@@ -431,6 +447,17 @@ void Node::Route(std::span<const uint8_t> message, LinkId arrived_on, uint64_t n
       return;
     }
     if (local) {
+      if (dispatcher_ != nullptr) {
+        const size_t at = v.header_size();
+        const uint32_t part = dispatcher_->PartFor(
+            code, v.transaction_id(),
+            std::span<const uint8_t>(v.data(), v.size()).subspan(std::min(at, v.size())));
+        if (part != InboundDispatcher::kThisPart) {
+          out->handoffs.push_back(
+              {part, arrived_on, std::vector<uint8_t>(original.begin(), original.end())});
+          return;
+        }
+      }
       DeliverLocally(arrived_on, {v.data(), v.size()}, now_ms, out);
       return;
     }
@@ -488,6 +515,18 @@ void Node::OnMessage(LinkId link, std::span<const uint8_t> bytes, uint64_t now_m
   Route(bytes, link, now_ms, out);
   AfterEvent(now_ms);
 }
+
+void Node::OnHandedOff(LinkId link, std::span<const uint8_t> bytes, uint64_t now_ms, Outbox* out) {
+  if ((link != kNoLink && links_->Find(link) == nullptr) ||
+      bytes.size() > config_.max_message_size) {
+    ++counters_.dropped_malformed;
+    return;
+  }
+  Route(bytes, link, now_ms, out);
+  AfterEvent(now_ms);
+}
+
+void Node::OnTopologyChange(uint64_t now_ms) { AfterEvent(now_ms); }
 
 void Node::DeliverLocally(LinkId link, std::span<const uint8_t> bytes, uint64_t now_ms,
                           Outbox* out) {

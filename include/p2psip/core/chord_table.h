@@ -52,6 +52,9 @@ class ChordTable {
   std::optional<RingId> predecessor() const;
   // Grows by one whenever either list changes (so a reader can tell cheaply that it did).
   uint64_t neighbors_version() const { return neighbors_version_; }
+  // Grows by one whenever anything that routing reads changes (neighbours or fingers): a
+  // published copy of the table is stale exactly when this differs from the copy's.
+  uint64_t version() const { return version_; }
   std::optional<RingId> successor() const;
   bool IsNeighbor(RingId peer) const;
 
@@ -98,6 +101,7 @@ class ChordTable {
   std::vector<RingId> fingers_;
   int finger_count_set_ = 0;
   uint64_t neighbors_version_ = 0;
+  uint64_t version_ = 0;
 };
 
 }  // namespace p2psip::core

@@ -113,6 +113,13 @@ struct Outbox {
     NodeId peer;                  // the Node-ID the link must authenticate as
     wire::IpAddressPort address;  // where the peer said it can be reached (its candidate)
   };
+  // A message for this node that another part of it handles (Node::SetDispatcher): the
+  // runtime passes it, as it arrived, to that part's Node::OnHandedOff.
+  struct Handoff {
+    uint32_t part = 0;
+    LinkId link = kNoLink;         // the link it arrived on (kNoLink: originated locally)
+    std::vector<uint8_t> message;  // as it arrived
+  };
   struct Result {
     uint64_t request_id = 0;    // the id the application request was given
     absl::Status status;        // OK, or why it failed (timeout, error answer...)
@@ -125,15 +132,18 @@ struct Outbox {
   std::vector<Connect> connects;
   std::vector<LinkId> closes;
   std::vector<Result> results;
+  std::vector<Handoff> handoffs;
 
   bool empty() const {
-    return sends.empty() && connects.empty() && closes.empty() && results.empty();
+    return sends.empty() && connects.empty() && closes.empty() && results.empty() &&
+           handoffs.empty();
   }
   void clear() {
     sends.clear();
     connects.clear();
     closes.clear();
     results.clear();
+    handoffs.clear();
   }
 };
 

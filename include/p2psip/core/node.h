@@ -11,6 +11,7 @@
 #define P2PSIP_CORE_NODE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -31,6 +32,7 @@ namespace p2psip::core {
 
 class DiagnosticsProvider;
 class DiagnosticsResponder;
+struct NodeCounters;
 class LinkTable;
 class StorageService;
 
@@ -75,7 +77,32 @@ struct NodeConfig {
   std::shared_ptr<const storage::DomainRestriction> sip_domain_restriction;
   size_t storage_shards = 1;
   uint64_t replica_holddown_ms = 30000;
+  // Transaction ids this node originates have (id & transaction_tag_mask) == transaction_tag,
+  // the rest random: when a node is split into parts (InboundDispatcher), the tag names the
+  // part that sent a request, so that its answer can be handed to it. 0/0: all bits random.
+  uint64_t transaction_tag_mask = 0;
+  uint64_t transaction_tag = 0;
 };
+
+// When one node's work is split across parts, each running its own Node with the same Node-ID
+// (p2psipd's runtime: the control thread's Node runs the overlay algorithm, each worker's Node
+// a storage shard; DESIGN.md §1), the dispatcher says which part handles a message that is for
+// this node. A Node that receives such a message for another part does not decode it: it puts
+// it in Outbox::handoffs, and the runtime gives it to that part's OnHandedOff.
+class InboundDispatcher {
+ public:
+  static constexpr uint32_t kThisPart = UINT32_MAX;
+  virtual ~InboundDispatcher() = default;
+  // `code` is the message code, `transaction_id` the header's, `contents` the MessageContents
+  // bytes that follow the forwarding header (unparsed, possibly malformed). Returns kThisPart
+  // or the part that handles it.
+  virtual uint32_t PartFor(uint16_t code, uint64_t transaction_id,
+                           std::span<const uint8_t> contents) const = 0;
+};
+
+// Makes the node's Topology (default: CHORD-RELOAD). `host` and `counters` are the node's.
+using TopologyFactory = std::function<std::unique_ptr<Topology>(
+    const NodeConfig& config, TopologyHost* host, NodeCounters* counters)>;
 
 // A ConfigUpdate (RFC 6940 §6.5.4, §11.1; digest §9.4) is decided by the configuration layer
 // (src/config checks the document, its signatures, the sequence and the signers: the core
@@ -132,8 +159,9 @@ struct NodeCounters {
 
 class Node : private TopologyHost, private StorageHost {
  public:
-  // `signer` and `random` must outlive the node.
-  Node(NodeConfig config, Signer* signer, Random* random);
+  // `signer` and `random` must outlive the node. `topology` makes its Topology (default:
+  // ChordTopology).
+  Node(NodeConfig config, Signer* signer, Random* random, const TopologyFactory& topology = {});
   ~Node() override;
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -143,6 +171,12 @@ class Node : private TopologyHost, private StorageHost {
   void OnLinkUp(LinkId link, const NodeId& peer, uint64_t now_ms, Outbox* out);
   void OnLinkDown(LinkId link, uint64_t now_ms, Outbox* out);
   void OnMessage(LinkId link, std::span<const uint8_t> bytes, uint64_t now_ms, Outbox* out);
+  // A message another part of this node handed over (InboundDispatcher): routed again here.
+  // `link` may be kNoLink (a message one of the parts originated for the node itself).
+  void OnHandedOff(LinkId link, std::span<const uint8_t> bytes, uint64_t now_ms, Outbox* out);
+  // The topology changed without an event here (a SnapshotTopology was given a new snapshot):
+  // storage looks at the neighbour set again.
+  void OnTopologyChange(uint64_t now_ms);
   // Runs everything due at `now_ms`; call when now_ms >= NextDeadline().
   void OnTimer(uint64_t now_ms, Outbox* out);
   uint64_t NextDeadline() const;
@@ -180,12 +214,19 @@ class Node : private TopologyHost, private StorageHost {
                     std::vector<uint16_t> extension_kinds, uint64_t now_ms, Outbox* out);
   // Hands the stored data to the neighbours that become its holders, then leaves the ring.
   void Leave(uint64_t now_ms, Outbox* out);
+  // Only the first half of Leave: hands the stored data over (for a node split into parts,
+  // each part hands over its own before the one with the topology leaves).
+  void HandOff(uint64_t now_ms, Outbox* out);
+  // Carries out a configuration another part adopted (the part that got the ConfigUpdate).
+  void ApplyConfiguration(const ConfigurationDecision& decision) { Adopt(decision); }
 
   // Where ConfigUpdate requests go (not owned; null: they are refused with Error_Forbidden).
   void SetConfigurationAuthority(ConfigurationAuthority* authority) { authority_ = authority; }
   // What the runtime adds to RFC 7851 diagnostics and who may have them (diagnostics.h; not
   // owned; null: the core's kinds only, every certified requester permitted).
   void SetDiagnosticsProvider(DiagnosticsProvider* provider);
+  // Where messages for another part go (not owned; null: this Node handles everything).
+  void SetDispatcher(const InboundDispatcher* dispatcher) { dispatcher_ = dispatcher; }
 
   // --- Introspection ---
   const NodeId& id() const { return config_.id; }
@@ -193,6 +234,12 @@ class Node : private TopologyHost, private StorageHost {
   bool joined() const;
   const Topology& topology() const override { return *topology_; }
   const ChordTable* chord_table() const;  // null unless the topology is CHORD-RELOAD
+  // For other parts of a split node (routing_snapshot.h): changes whenever a snapshot would
+  // differ; writes the routing state (false if the topology cannot be snapshotted).
+  uint64_t routing_version() const { return topology_->routing_version(); }
+  bool FillRoutingSnapshot(RoutingSnapshot* snapshot) const {
+    return topology_->FillSnapshot(snapshot);
+  }
   const LinkTable& links() const override;
   const NodeCounters& counters() const { return counters_; }
   const NodeConfig& config() const { return config_; }
@@ -201,6 +248,11 @@ class Node : private TopologyHost, private StorageHost {
   storage::StorageResult<wire::FetchAns> FetchLocal(const wire::FetchReq& request,
                                                     uint64_t now_ms) const;
   size_t stored_values() const;
+  size_t stored_resources() const;
+  // Signers' certificates retained for the values held.
+  size_t stored_certificates() const;
+  // Requests this node sent that await an answer.
+  size_t pending_requests() const { return pending_.size(); }
   size_t MemoryBytes() const;
 
  private:
@@ -271,6 +323,7 @@ class Node : private TopologyHost, private StorageHost {
   std::shared_ptr<const storage::KindRegistry> kinds_;
   wire::WireContext wire_context_;  // knows the kinds' data models
   ConfigurationAuthority* authority_ = nullptr;
+  const InboundDispatcher* dispatcher_ = nullptr;
   std::unique_ptr<StorageService> storage_;
   TransactionTable transactions_;
   DuplicateCache duplicates_;

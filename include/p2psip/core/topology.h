@@ -21,6 +21,7 @@
 namespace p2psip::core {
 
 class LinkTable;
+struct RoutingSnapshot;
 
 // A request the node received for itself, as the topology sees it.
 struct InboundRequest {
@@ -91,6 +92,13 @@ class Topology {
 
   virtual bool joined() const = 0;
   virtual size_t MemoryBytes() const = 0;
+
+  // --- Publication (routing_snapshot.h) ---
+  // Changes whenever a RoutingSnapshot of this topology would differ from the last one.
+  virtual uint64_t routing_version() const { return 0; }
+  // Writes the routing state into `snapshot` (all but its version); false for a topology that
+  // cannot be routed from a snapshot.
+  virtual bool FillSnapshot(RoutingSnapshot* /*snapshot*/) const { return false; }
 };
 
 }  // namespace p2psip::core

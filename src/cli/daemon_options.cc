@@ -30,8 +30,11 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
                  "chord-update-interval (seconds) written into a new overlay's configuration")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
-  app.add_option("--cores", o->cores, "Worker threads")
-      ->check(CLI::Range(1, 1))
+  app.add_option("--cores", o->cores,
+                 "Worker threads, one per core: each owns a UDP socket (SO_REUSEPORT, steered "
+                 "by the peer's address), its links and a storage shard; the overlay's control "
+                 "work runs on one more thread")
+      ->check(CLI::Range(1u, 64u))
       ->capture_default_str();
   app.add_option("--log-level", o->log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))

@@ -16,8 +16,10 @@
 #include "p2psip/runtime/clock.h"
 #include "p2psip/runtime/crypto_random.h"
 #include "p2psip/runtime/identity.h"
-#include "p2psip/runtime/node_loop.h"
+#include "p2psip/runtime/node_runtime.h"
+#include "p2psip/runtime/runtime_stats.h"
 #include "p2psip/runtime/state_directory.h"
+#include "p2psip/runtime/stats_provider.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -70,22 +72,44 @@ absl::Status Prepare(const DaemonOptions& o, const runtime::StateDirectory& stat
                                        .timeout = absl::Seconds(o.join_timeout_s),
                                        .now_s = clock.NowS()});
   }
-  absl::StatusOr<runtime::CreatedOverlay> created = runtime::CreateStandaloneOverlay(
-      state, {.overlay_name = o.overlay_name,
-              .listen = listen,
-              .update_interval_s = o.update_interval_s,
-              .now_s = clock.NowS()});
+  absl::StatusOr<runtime::CreatedOverlay> created =
+      runtime::CreateStandaloneOverlay(state, {.overlay_name = o.overlay_name,
+                                               .listen = listen,
+                                               .update_interval_s = o.update_interval_s,
+                                               .now_s = clock.NowS()});
   if (!created.ok()) return created.status();
   spdlog::info("created overlay {} in {}", created->overlay_name, state.Overlay());
   return absl::OkStatus();
 }
 
+// Adopts through the keeper and hands every adopted configuration to the workers' Nodes too.
+class BroadcastingAuthority final : public core::ConfigurationAuthority {
+ public:
+  BroadcastingAuthority(config::ConfigurationKeeper* keeper, runtime::ControlPlane* control)
+      : keeper_(keeper), control_(control) {}
+  core::ConfigurationDecision OnConfigUpdate(const wire::ConfigUpdateReq& request) override {
+    core::ConfigurationDecision d = keeper_->OnConfigUpdate(request);
+    if (d.verdict == core::ConfigurationDecision::Verdict::kAdopt) {
+      spdlog::info("configuration sequence {} adopted", d.sequence);
+      control_->BroadcastConfiguration(std::make_shared<const core::ConfigurationDecision>(d));
+    } else {
+      spdlog::warn("configuration update refused: {}", d.reason);
+    }
+    return d;
+  }
+
+ private:
+  config::ConfigurationKeeper* keeper_;
+  runtime::ControlPlane* control_;
+};
+
 void PrintBanner(const std::string& role, const runtime::NodeIdentity& id,
-                 const runtime::StateDirectory& state, const port::Endpoint& listen,
-                 bool bootstrap) {
+                 const runtime::StateDirectory& state, const port::Endpoint& listen, bool bootstrap,
+                 unsigned cores) {
   const std::string& name = id.configuration().instance_name;
-  std::printf("p2psipd: node %s of overlay %s on udp %s (role %s)\n", id.node_id().ToHex().c_str(),
-              name.c_str(), listen.ToString().c_str(), role.c_str());
+  std::printf("p2psipd: node %s of overlay %s on udp %s (role %s, %u worker%s)\n",
+              id.node_id().ToHex().c_str(), name.c_str(), listen.ToString().c_str(), role.c_str(),
+              cores, cores == 1 ? "" : "s");
   std::printf("  configuration: %s/overlay.relo\n", state.dir.c_str());
   if (bootstrap) {
     std::printf(
@@ -95,9 +119,8 @@ void PrintBanner(const std::string& role, const runtime::NodeIdentity& id,
         "  p2psipd --state-dir DIR --listen ADDR:PORT --join %s --root-cert %s --user NAME@%s\n"
         "To query it from this machine:\n"
         "  p2psip --state-dir %s stats\n",
-        listen.ToString().c_str(), listen.ToString().c_str(), state.Overlay().c_str(),
-        name.c_str(), listen.ToString().c_str(), state.RootPem().c_str(), name.c_str(),
-        state.dir.c_str());
+        listen.ToString().c_str(), listen.ToString().c_str(), state.Overlay().c_str(), name.c_str(),
+        listen.ToString().c_str(), state.RootPem().c_str(), name.c_str(), state.dir.c_str());
   }
   std::fflush(stdout);
 }
@@ -114,6 +137,7 @@ int RunDaemon(const DaemonOptions& o, const std::atomic<int>& stop_signal) {
                 kExitBadUsage);
   }
   const runtime::Clock clock;
+  const uint64_t start_ms = clock.NowMs();
   const runtime::StateDirectory state{o.state_dir};
   if (absl::Status s = Prepare(o, state, *listen, clock); !s.ok()) return Fail(Message(s));
   absl::StatusOr<runtime::NodeIdentity> identity =
@@ -151,7 +175,8 @@ int RunDaemon(const DaemonOptions& o, const std::atomic<int>& stop_signal) {
   port::UdpPortOptions port_options;
   port_options.bind = *listen;
   port_options.rx_buffer_size = 20000;  // a DTLS record of the largest message we accept
-  absl::StatusOr<std::unique_ptr<port::UdpPort>> udp = port::UdpPort::Create(port_options);
+  absl::StatusOr<std::vector<std::unique_ptr<port::UdpPort>>> udp =
+      port::UdpPort::CreateGroup(port_options, o.cores);
   if (!udp.ok()) return Fail(Message(udp.status()));
 
   link::SecureContextOptions tls;
@@ -162,34 +187,51 @@ int RunDaemon(const DaemonOptions& o, const std::atomic<int>& stop_signal) {
   absl::StatusOr<std::shared_ptr<const link::SecureContext>> context =
       identity->MakeSecureContext(tls);
   if (!context.ok()) return Fail("DTLS: " + Message(context.status()));
-  absl::StatusOr<std::unique_ptr<core::CertificateSigner>> signer =
-      identity->MakeSigner([&clock] { return clock.NowS(); });
-  if (!signer.ok()) return Fail("signer: " + Message(signer.status()));
 
-  core::NodeConfig config = identity->NodeConfigFor();
-  config.address = listen->ToWire();
-  config.client = role == "client";
-  config.first_node = bootstrap;
-  runtime::LinkManagerOptions links;
-  links.context = *context;
-  links.accept_inbound = !config.client;
-  runtime::NodeLoop loop(config, *std::move(signer), std::make_unique<runtime::CryptoRandom>(), udp->get(),
-                         links, &clock);
+  runtime::NodeRuntimeOptions options;
+  for (auto& p : *udp) options.ports.push_back(std::move(p));
+  options.config = identity->NodeConfigFor();
+  options.config.address = listen->ToWire();
+  options.config.client = role == "client";
+  options.config.first_node = bootstrap;
+  options.links.context = *context;
+  options.links.accept_inbound = !options.config.client;
+  options.make_signer = [&identity, &clock]() -> absl::StatusOr<std::unique_ptr<core::Signer>> {
+    absl::StatusOr<std::unique_ptr<core::CertificateSigner>> signer =
+        identity->MakeSigner([&clock] { return clock.NowS(); });
+    if (!signer.ok()) return signer.status();
+    return std::unique_ptr<core::Signer>(*std::move(signer));
+  };
+  options.make_random = [](uint32_t) { return std::make_unique<runtime::CryptoRandom>(); };
+  const size_t max_message_size = options.config.max_message_size;
+  absl::StatusOr<std::unique_ptr<runtime::NodeRuntime>> created =
+      runtime::NodeRuntime::Create(std::move(options), &clock);
+  if (!created.ok()) return Fail("runtime: " + Message(created.status()));
+  runtime::NodeRuntime& rt = **created;
+
+  // ConfigUpdate: decided by the keeper on the control thread, carried out by every part.
   absl::StatusOr<std::unique_ptr<config::ConfigurationKeeper>> keeper =
-      config::ConfigurationKeeper::Create(identity->document(),
-                                          identity->configuration().instance_name, &loop.signer());
+      config::ConfigurationKeeper::Create(
+          identity->document(), identity->configuration().instance_name, &rt.control().signer());
   if (!keeper.ok()) return Fail("configuration: " + Message(keeper.status()));
-  loop.node().SetConfigurationAuthority(keeper->get());
+  BroadcastingAuthority authority(keeper->get(), &rt.control());
+  rt.control().node().SetConfigurationAuthority(&authority);
+  // `p2psip stats`: RFC 7851 diagnostics with the node statistics document.
+  runtime::StatsProvider stats(
+      [&, budget = runtime::NodeStatsBudget(max_message_size)] {
+        return runtime::RuntimeStatsJson(rt, {role, *listen, start_ms, clock.NowMs()}, budget);
+      },
+      start_ms);
+  rt.control().node().SetDiagnosticsProvider(&stats);
 
-  PrintBanner(role, *identity, state, *listen, bootstrap);
-  loop.Start();
-  while (stop_signal.load() == 0) loop.RunOnce(200);
+  PrintBanner(role, *identity, state, *listen, bootstrap, o.cores);
+  rt.Start();
+  while (stop_signal.load() == 0) rt.RunOnce(200);
 
   spdlog::info("signal {}: leaving the overlay", stop_signal.load());
-  loop.Leave();
-  // Let the hand-over Stores and the Leave messages go out and be acknowledged.
-  const uint64_t until = clock.NowUs() + 2'000'000;
-  while (clock.NowUs() < until) loop.RunOnce(50);
+  // Hand the data over (answers awaited up to 3 s), send Leave, let both be acknowledged.
+  rt.Leave(3'000'000, 1'000'000);
+  rt.Stop();
   if (https != nullptr) https->Stop();
   spdlog::info("left; exiting");
   return kExitOk;

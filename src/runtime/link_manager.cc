@@ -15,7 +15,8 @@ constexpr size_t kRecordHeader = 13;  // type, version(2), epoch(2), sequence(6)
 
 bool LooksLikeClientHello(std::span<const uint8_t> d) {
   return d.size() > kRecordHeader && d[0] == kContentHandshake && d[1] == 0xFE &&
-         (d[2] == 0xFD || d[2] == 0xFF) && d[3] == 0 && d[4] == 0 && d[kRecordHeader] == kClientHello;
+         (d[2] == 0xFD || d[2] == 0xFF) && d[3] == 0 && d[4] == 0 &&
+         d[kRecordHeader] == kClientHello;
 }
 
 core::LinkId LinkManager::Create(const port::Endpoint& remote, link::SecureRole role,
@@ -30,8 +31,12 @@ core::LinkId LinkManager::Create(const port::Endpoint& remote, link::SecureRole 
     ++counters_.handshake_failures;
     return core::kNoLink;
   }
-  core::LinkId id = next_id_++;
-  if (next_id_ == core::kNoLink) next_id_ = 1;
+  const uint32_t stride = std::max<uint32_t>(options_.id_stride, 1);
+  core::LinkId id = core::kNoLink;
+  do {  // skips 0 (kNoLink) and ids still in use after the sequence wrapped
+    id = next_seq_++ * stride + options_.id_offset;
+    if (next_seq_ > UINT32_MAX / stride) next_seq_ = 1;
+  } while (id == core::kNoLink || links_.contains(id));
   links_[id] = Entry{remote, *std::move(link), role == link::SecureRole::kClient, false, now_us};
   by_remote_[remote] = id;
   ++handshaking_;
@@ -183,7 +188,8 @@ std::vector<LinkInfo> LinkManager::Links() const {
                    e.reported_up ? std::string(e.link->session().CipherSuite()) : std::string(),
                    e.created_us});
   }
-  std::sort(out.begin(), out.end(), [](const LinkInfo& a, const LinkInfo& b) { return a.id < b.id; });
+  std::sort(out.begin(), out.end(),
+            [](const LinkInfo& a, const LinkInfo& b) { return a.id < b.id; });
   return out;
 }
 

@@ -35,6 +35,7 @@ void NodeLoop::Leave() {
 }
 
 void NodeLoop::CloseLinks() {
+  leaving_ = true;  // the links going down now are no reason to warn
   for (const LinkInfo& l : links_.Links()) links_.Close(l.id, &events_);
   Settle(clock_->NowUs());
 }

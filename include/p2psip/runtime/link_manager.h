@@ -44,24 +44,28 @@ struct LinkManagerOptions {
   size_t max_links = 4096;       // every link, up or not
   size_t max_handshaking = 256;  // links whose handshake has not completed
   uint64_t handshake_timeout_us = 15'000'000;
+  // Link ids are n * id_stride + id_offset (n = 1, 2, ...): several managers (one per worker)
+  // then number links without overlap, and the id tells which one owns the link.
+  uint32_t id_stride = 1;
+  uint32_t id_offset = 0;
 };
 
 struct LinkManagerCounters {
-  uint64_t opened = 0;             // links this node opened (DTLS client)
-  uint64_t accepted = 0;           // links a peer opened (DTLS server)
-  uint64_t up = 0;                 // handshakes completed
-  uint64_t handshake_failures = 0; // wrong Node-ID, untrusted CA, expired, timeout...
-  uint64_t handshake_timeouts = 0; // not up within handshake_timeout
-  uint64_t failed = 0;             // up links that failed (framing gave up, session error)
-  uint64_t closed = 0;             // closed by the node
-  uint64_t refused_full = 0;       // a new link refused: too many links or handshakes
+  uint64_t opened = 0;              // links this node opened (DTLS client)
+  uint64_t accepted = 0;            // links a peer opened (DTLS server)
+  uint64_t up = 0;                  // handshakes completed
+  uint64_t handshake_failures = 0;  // wrong Node-ID, untrusted CA, expired, timeout...
+  uint64_t handshake_timeouts = 0;  // not up within handshake_timeout
+  uint64_t failed = 0;              // up links that failed (framing gave up, session error)
+  uint64_t closed = 0;              // closed by the node
+  uint64_t refused_full = 0;        // a new link refused: too many links or handshakes
   uint64_t datagrams_in = 0;
-  uint64_t not_dtls = 0;           // from an unknown endpoint and not a ClientHello: dropped
-  uint64_t bad_records = 0;        // refused by an existing session (tampered, replayed, junk)
+  uint64_t not_dtls = 0;     // from an unknown endpoint and not a ClientHello: dropped
+  uint64_t bad_records = 0;  // refused by an existing session (tampered, replayed, junk)
   uint64_t messages_in = 0;
   uint64_t messages_out = 0;
-  uint64_t send_refused = 0;       // framing queue full or message too large
-  uint64_t send_no_link = 0;       // a send on a link that is gone
+  uint64_t send_refused = 0;  // framing queue full or message too large
+  uint64_t send_no_link = 0;  // a send on a link that is gone
 };
 
 // What the links did during one call, for the core.
@@ -154,7 +158,7 @@ class LinkManager {
   absl::flat_hash_map<port::Endpoint, core::LinkId> by_remote_;
   std::vector<OutDatagram> closing_;  // close_notify of links already removed
   size_t handshaking_ = 0;            // links not yet reported up
-  core::LinkId next_id_ = 1;
+  uint32_t next_seq_ = 1;
   LinkManagerCounters counters_;
 };
 

@@ -1,0 +1,88 @@
+// ControlPlane: the control part of p2psipd, on the slow-path thread (DESIGN.md §1). Its Node
+// runs CHORD-RELOAD (join, updates, finger refresh, leave), answers the requests that are not
+// storage (Attach, Join, Update, Ping, RouteQuery, diagnostics, ConfigUpdate) and the
+// application's requests. After every turn in which its routing state changed it publishes a
+// RoutingSnapshot for the workers (RCU: the workers read it without locks; retired snapshots are
+// freed once every worker has passed a quiescent state).
+//
+// It owns no socket and no link: what it sends goes to the worker that owns the link, links it
+// wants go to the worker that owns the endpoint. It keeps the latest WorkerReport of each
+// worker, from which the runtime builds the node's statistics.
+//
+// Threading: every method on the control thread.
+#ifndef P2PSIP_RUNTIME_CONTROL_PLANE_H_
+#define P2PSIP_RUNTIME_CONTROL_PLANE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "p2psip/core/routing_snapshot.h"
+#include "p2psip/runtime/node_part.h"
+#include "p2psip/runtime/rcu.h"
+
+namespace p2psip::runtime {
+
+class ControlPlane final : public NodePart {
+ public:
+  using ResultHandler = std::function<void(core::Outbox::Result)>;
+
+  // `routing` is where the snapshots go (this thread is its only writer). Both, the fabric and
+  // the clock must outlive the control plane.
+  ControlPlane(Fabric* fabric, core::NodeConfig config, std::unique_ptr<core::Signer> signer,
+               std::unique_ptr<core::Random> random, const Clock* clock,
+               RcuPublisher<core::RoutingSnapshot>* routing);
+  ~ControlPlane() override;
+
+  // Starts the overlay algorithm (join, or become the first node).
+  void Start();
+  // One turn: waits at most `max_wait_ms` for posts or a deadline, then does what is due.
+  void RunOnce(int max_wait_ms);
+  // Runs an application request on the node (f(node, now_ms, outbox) returns its request id).
+  template <class F>
+  uint64_t Call(F&& f) {
+    const uint64_t now_us = clock_->NowUs();
+    const uint64_t id = f(*node_, now_us / 1000, &outbox_);
+    AfterWork(now_us);
+    return id;
+  }
+  void SetResultHandler(ResultHandler handler) { on_result_ = std::move(handler); }
+
+  // Leaving, in three steps: every worker hands its data to the new holders (HandOff), then
+  // the Node leaves the ring (Leave), then every link is closed (CloseAll) so that peers forget
+  // this node at once. handoffs_pending() counts the workers not done with the first step.
+  void HandOff();
+  size_t handoffs_pending() const { return handoffs_pending_; }
+  void Leave();
+  void CloseAll();
+
+  // A configuration the Node adopted goes to every worker's Node too.
+  void BroadcastConfiguration(std::shared_ptr<const core::ConfigurationDecision> decision);
+
+  // The latest report of each worker (null until its first).
+  const std::vector<std::shared_ptr<const WorkerReport>>& reports() const { return reports_; }
+  const WorkerCounters& counters() const { return counters_; }
+  uint64_t snapshots_published() const { return published_; }
+
+ private:
+  void Handle(CrossCoreMessage& message, uint64_t now_us) override;
+  void OnResult(core::Outbox::Result result) override;
+  // Carries out the Outbox, publishes a snapshot if routing changed, posts.
+  void AfterWork(uint64_t now_us);
+  void MaybePublish();
+  void NoteJoinState();
+
+  RcuPublisher<core::RoutingSnapshot>* routing_;
+  uint64_t routing_version_ = UINT64_MAX;
+  uint64_t published_ = 0;
+  std::vector<std::shared_ptr<const WorkerReport>> reports_;
+  size_t handoffs_pending_ = 0;
+  ResultHandler on_result_;
+  bool was_joined_ = false;
+  bool leaving_ = false;
+};
+
+}  // namespace p2psip::runtime
+
+#endif  // P2PSIP_RUNTIME_CONTROL_PLANE_H_

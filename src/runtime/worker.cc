@@ -1,0 +1,277 @@
+#include "p2psip/runtime/worker.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "p2psip/port/flow_steering.h"
+#include "spdlog/spdlog.h"
+
+namespace p2psip::runtime {
+
+using Type = CrossCoreMessage::Type;
+
+namespace {
+
+core::TopologyFactory SnapshotTopologyFactory() {
+  return [](const core::NodeConfig&, core::TopologyHost*, core::NodeCounters*) {
+    return std::make_unique<core::SnapshotTopology>();
+  };
+}
+
+LinkManagerOptions Numbered(LinkManagerOptions links, uint32_t index) {
+  links.id_stride = kLinkIdStride;
+  links.id_offset = index;
+  return links;
+}
+
+}  // namespace
+
+Worker::Worker(Fabric* fabric, uint32_t index, std::unique_ptr<port::Port> port,
+               LinkManagerOptions links, core::NodeConfig config,
+               std::unique_ptr<core::Signer> signer, std::unique_ptr<core::Random> random,
+               const Clock* clock, QsbrDomain* qsbr,
+               const RcuPublisher<core::RoutingSnapshot>* routing, WorkerOptions options)
+    : NodePart(fabric, index, std::move(config), std::move(signer), std::move(random),
+               SnapshotTopologyFactory(), clock),
+      port_(std::move(port)),
+      links_(Numbered(std::move(links), index)),
+      qsbr_(qsbr),
+      routing_(routing),
+      options_(options),
+      rx_(std::max<size_t>(options.burst, 1)) {
+  topology_ = dynamic_cast<core::SnapshotTopology*>(topology_made_);
+}
+
+Worker::~Worker() = default;
+
+void Worker::Run(const std::atomic<bool>& stop) {
+  qsbr_->Online(index_);
+  while (!stop.load(std::memory_order_acquire)) Turn(200);
+  qsbr_->Offline(index_);
+}
+
+void Worker::Turn(int max_wait_ms) {
+  ++counters_.turns;
+  uint64_t now_us = clock_->NowUs();
+  TakeSnapshot(now_us);
+  DrainRings(options_.max_ring_messages_per_turn, now_us);
+  Receive(now_us);
+  now_us = clock_->NowUs();
+  links_.OnTimer(now_us, &events_);
+  if (node_->NextDeadline() <= now_us / 1000) node_->OnTimer(now_us / 1000, &outbox_);
+  Settle(now_us);
+  if (handing_off_ && (node_->pending_requests() == 0 || now_us >= handoff_until_us_)) {
+    handing_off_ = false;
+    CrossCoreMessage done;
+    done.type = Type::kHandOffDone;
+    outgoing_.Post(fabric_->control(), std::move(done));
+  }
+  MaybeReport(now_us);
+  outgoing_.Flush();
+  // Nothing of the snapshot is held past here: the control part may free older ones.
+  qsbr_->Quiescent(index_);
+  Sleep(max_wait_ms, now_us);
+}
+
+void Worker::TakeSnapshot(uint64_t now_us) {
+  Snapshot<core::RoutingSnapshot> snap = routing_->Load();
+  topology_->set_snapshot(snap.get());
+  if (snap && snap->version != snapshot_version_) {
+    snapshot_version_ = snap->version;
+    ++counters_.snapshots;
+    node_->OnTopologyChange(now_us / 1000);
+  }
+}
+
+void Worker::Receive(uint64_t now_us) {
+  // Until the port is empty, bounded so that a flood cannot starve the rings and timers.
+  for (int round = 0; round < 16; ++round) {
+    const size_t n = port_->RxBurst(rx_);
+    if (n == 0) break;
+    ++counters_.rx_bursts;
+    now_us = clock_->NowUs();
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t owner = port::FlowOwner(rx_[i].from, fabric_->workers());
+      if (owner != index_) {
+        ++counters_.steered_away;
+        CrossCoreMessage m;
+        m.type = Type::kDatagram;
+        m.endpoint = rx_[i].from;
+        m.bytes.assign(rx_[i].data.begin(), rx_[i].data.end());
+        outgoing_.Post(owner, std::move(m));
+        continue;
+      }
+      links_.OnDatagram(rx_[i].from, rx_[i].data, now_us, &events_);
+    }
+    Settle(now_us);
+    if (n < rx_.size()) break;
+  }
+}
+
+void Worker::Handle(CrossCoreMessage& m, uint64_t now_us) {
+  switch (m.type) {
+    case Type::kDatagram:
+      ++counters_.steered_in;
+      links_.OnDatagram(m.endpoint, m.bytes, now_us, &events_);
+      ApplyLinkEvents(now_us);
+      break;
+    case Type::kSend:
+      ++counters_.sends_in;
+      links_.Send(m.link, m.bytes, now_us);
+      break;
+    case Type::kOpen:
+      OpenLink(m.endpoint, m.peer, now_us);
+      break;
+    case Type::kClose:
+      CloseLink(m.link, now_us);
+      break;
+    case Type::kHandOff:
+      node_->HandOff(now_us / 1000, &outbox_);
+      handing_off_ = true;
+      handoff_until_us_ = now_us + options_.handoff_wait_us;
+      break;
+    case Type::kCloseAll:
+      for (const LinkInfo& l : links_.Links()) links_.Close(l.id, &events_);
+      ApplyLinkEvents(now_us);
+      break;
+    default:
+      NodePart::Handle(m, now_us);
+      break;
+  }
+}
+
+void Worker::SendOnLink(core::LinkId link, std::vector<uint8_t> bytes, uint64_t now_us) {
+  if (LinkOwner(link) != index_) {
+    NodePart::SendOnLink(link, std::move(bytes), now_us);
+    return;
+  }
+  links_.Send(link, bytes, now_us);
+}
+
+void Worker::CloseLink(core::LinkId link, uint64_t now_us) {
+  if (LinkOwner(link) != index_) {
+    NodePart::CloseLink(link, now_us);
+    return;
+  }
+  links_.Close(link, &events_);
+  ApplyLinkEvents(now_us);
+}
+
+void Worker::OpenLink(const port::Endpoint& to, const NodeId& peer, uint64_t now_us) {
+  if (port::FlowOwner(to, fabric_->workers()) != index_) {
+    NodePart::OpenLink(to, peer, now_us);
+    return;
+  }
+  const core::LinkId id =
+      links_.Open(to, peer.empty() ? std::nullopt : std::optional<NodeId>(peer), now_us, &events_);
+  if (id == core::kNoLink) {
+    spdlog::warn("link to {} refused (too many links or handshakes)", to.ToString());
+  }
+  ApplyLinkEvents(now_us);
+}
+
+void Worker::ApplyLinkEvents(uint64_t now_us) {
+  if (events_.empty()) return;
+  LinkEvents events;
+  std::swap(events, events_);
+  const uint64_t now_ms = now_us / 1000;
+  for (const LinkEvents::Up& u : events.ups) {
+    spdlog::debug("core {}: link {} up: peer {}", index_, u.link, u.peer.ToHex());
+    CrossCoreMessage m;
+    m.type = Type::kLinkUp;
+    m.link = u.link;
+    m.peer = u.peer;
+    outgoing_.Broadcast(m);
+    node_->OnLinkUp(u.link, u.peer, now_ms, &outbox_);
+  }
+  for (const LinkEvents::Message& msg : events.messages) {
+    node_->OnMessage(msg.link, msg.bytes, now_ms, &outbox_);
+  }
+  for (const LinkEvents::Down& d : events.downs) {
+    if (d.was_up && d.why.code() != absl::StatusCode::kCancelled) {
+      spdlog::info("link {} down: {}", d.link, std::string(d.why.message()));
+    } else {
+      spdlog::debug("link {} not established: {}", d.link, std::string(d.why.message()));
+    }
+    CrossCoreMessage m;
+    m.type = Type::kLinkDown;
+    m.link = d.link;
+    outgoing_.Broadcast(m);
+    node_->OnLinkDown(d.link, now_ms, &outbox_);
+  }
+}
+
+void Worker::Settle(uint64_t now_us) {
+  // Link events feed the Node, whose sends on this worker's links make more link output (and,
+  // rarely, events): until both are quiet.
+  for (int pass = 0; pass < 100 && !(outbox_.empty() && events_.empty()); ++pass) {
+    ApplyLinkEvents(now_us);
+    ApplyOutbox(now_us);
+  }
+  Flush();
+}
+
+void Worker::Flush() {
+  links_.TakeOutput(&pending_tx_);
+  size_t sent = 0;
+  while (sent < pending_tx_.size()) {
+    const size_t n = std::min(rx_.size(), pending_tx_.size() - sent);
+    tx_.clear();
+    for (size_t i = 0; i < n; ++i)
+      tx_.push_back({pending_tx_[sent + i].to, pending_tx_[sent + i].bytes});
+    (void)port_->TxBurst(tx_);  // what the network refused is counted there; framing resends
+    ++counters_.tx_bursts;
+    sent += n;
+  }
+  pending_tx_.clear();
+}
+
+void Worker::Sleep(int max_wait_ms, uint64_t now_us) {
+  if (max_wait_ms <= 0) return;
+  const uint64_t node_ms = node_->NextDeadline();
+  const uint64_t node_us = node_ms >= UINT64_MAX / 1000 ? UINT64_MAX : node_ms * 1000;
+  uint64_t deadline = std::min({node_us, links_.NextDeadline(now_us), next_report_us_});
+  if (handing_off_) deadline = std::min(deadline, now_us + 10'000);
+  int wait_ms = max_wait_ms;
+  if (deadline <= now_us) return;
+  if (deadline - now_us < static_cast<uint64_t>(max_wait_ms) * 1000) {
+    wait_ms = static_cast<int>((deadline - now_us + 999) / 1000);
+  }
+  Waker& waker = fabric_->waker(index_);
+  waker.PrepareToSleep();
+  if (fabric_->HasWork(index_) || !outgoing_.empty()) {
+    waker.Awake();
+    return;
+  }
+  qsbr_->Offline(index_);
+  pollfd fds[2] = {{waker.fd(), POLLIN, 0}, {port_->wait_fd(), POLLIN, 0}};
+  (void)poll(fds, port_->wait_fd() >= 0 ? 2 : 1, wait_ms);  // EINTR: just another turn
+  qsbr_->Online(index_);
+  waker.Awake();
+}
+
+void Worker::MaybeReport(uint64_t now_us) {
+  if (now_us < next_report_us_) return;
+  next_report_us_ = now_us + options_.report_interval_us;
+  auto report = std::make_shared<WorkerReport>();
+  report->core = index_;
+  report->at_us = now_us;
+  report->port = port_->counters();
+  report->links = links_.counters();
+  report->node = node_->counters();
+  report->worker = counters_;
+  report->rings = outgoing_.counters();
+  report->link_table = links_.Links();
+  report->resources = node_->stored_resources();
+  report->values = node_->stored_values();
+  report->certificates = node_->stored_certificates();
+  report->snapshot_version = snapshot_version_;
+  CrossCoreMessage m;
+  m.type = Type::kReport;
+  m.report = std::move(report);
+  outgoing_.Post(fabric_->control(), std::move(m));
+}
+
+}  // namespace p2psip::runtime

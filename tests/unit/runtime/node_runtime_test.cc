@@ -1,0 +1,278 @@
+// The multi-core runtime end to end on loopback: three nodes with 2, 3 and 1 workers (threads)
+// on real SO_REUSEPORT UDP sockets with DTLS links, the control parts driven by this test's
+// thread. They form a ring, store and fetch through each other, spread the values over the
+// workers' shards, and one leaves gracefully without losing data.
+#include "p2psip/runtime/node_runtime.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/certificate_signer.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "p2psip/core/part_dispatcher.h"
+#include "p2psip/crypto/certificate.h"
+#include "p2psip/crypto/signing_key.h"
+#include "p2psip/port/flow_steering.h"
+#include "p2psip/port/udp_port.h"
+#include "p2psip/runtime/crypto_random.h"
+#include "p2psip/wire/codec.h"
+#include "p2psip/wire/hashes.h"
+#include "p2psip/wire/stored_data.h"
+
+namespace p2psip::runtime {
+namespace {
+
+using crypto::SignatureScheme;
+
+constexpr char kOverlay[] = "runtime.test";
+
+class Pki {
+ public:
+  Pki() {
+    const int64_t now = Clock().NowS();
+    ca_ = std::make_unique<crypto::CertificateAuthority>(*crypto::CertificateAuthority::Create(
+        "runtime test CA", SignatureScheme::kEcdsaP256Sha256, now - 3600, now + 86400));
+    const std::vector<crypto::Certificate> roots = {ca_->root()};
+    trust_ = std::make_shared<const crypto::TrustStore>(*crypto::TrustStore::Create(roots));
+  }
+
+  struct Member {
+    NodeId id;
+    std::vector<uint8_t> key_der;
+    crypto::Certificate cert;
+  };
+  Member Issue(const NodeId& id) {
+    const int64_t now = Clock().NowS();
+    crypto::SigningKey key = *crypto::SigningKey::Generate(SignatureScheme::kEcdsaP256Sha256);
+    const std::vector<NodeId> ids = {id};
+    auto cert = ca_->Issue(key.PublicKeyDer(), ids, "node@" + std::string(kOverlay), kOverlay,
+                           now - 60, now + 86400, ++serial_);
+    EXPECT_TRUE(cert.ok()) << cert.status();
+    return Member{id, key.PrivateKeyDer(), *std::move(cert)};
+  }
+  const std::shared_ptr<const crypto::TrustStore>& trust() const { return trust_; }
+
+ private:
+  std::unique_ptr<crypto::CertificateAuthority> ca_;
+  std::shared_ptr<const crypto::TrustStore> trust_;
+  uint64_t serial_ = 0;
+};
+
+NodeId IdOf(uint8_t b) {
+  std::vector<uint8_t> bytes(16, 0);
+  bytes[0] = b;
+  bytes[15] = 1;
+  return NodeId(bytes);
+}
+
+class RuntimeTest : public ::testing::Test {
+ protected:
+  // A node with `workers` workers on `address` (port chosen by the kernel). The first one made
+  // is the bootstrap node; the others join through it.
+  NodeRuntime& Make(const NodeId& id, const std::string& address, uint32_t workers) {
+    Pki::Member member = pki_.Issue(id);
+    port::UdpPortOptions port_options;
+    port_options.bind = *port::Endpoint::Parse(address + ":0");
+    port_options.rx_buffer_size = 20000;
+    auto ports = port::UdpPort::CreateGroup(port_options, workers);
+    EXPECT_TRUE(ports.ok()) << ports.status();
+    NodeRuntimeOptions o;
+    const port::Endpoint local = (*ports)[0]->local_endpoint();
+    for (auto& p : *ports) o.ports.push_back(std::move(p));
+    o.config.id = id;
+    o.config.overlay_name = kOverlay;
+    o.config.address = local.ToWire();
+    o.config.update_interval_ms = 5000;
+    if (runtimes_.empty()) {
+      o.config.first_node = true;
+      bootstrap_ = local;
+    }
+    o.config.bootstrap = {bootstrap_.ToWire()};
+    crypto::SigningKey key = *crypto::SigningKey::FromPrivateKeyDer(member.key_der);
+    auto context = link::SecureContext::Create(key, {member.cert}, pki_.trust());
+    EXPECT_TRUE(context.ok()) << context.status();
+    o.links.context = *context;
+    o.make_signer = [member,
+                     trust = pki_.trust()]() -> absl::StatusOr<std::unique_ptr<core::Signer>> {
+      auto k = crypto::SigningKey::FromPrivateKeyDer(member.key_der);
+      if (!k.ok()) return k.status();
+      auto s = core::CertificateSigner::Create(*std::move(k), member.cert, {}, trust,
+                                               [] { return Clock().NowS(); });
+      if (!s.ok()) return s.status();
+      return std::unique_ptr<core::Signer>(*std::move(s));
+    };
+    o.make_random = [](uint32_t) { return std::make_unique<CryptoRandom>(); };
+    auto rt = NodeRuntime::Create(std::move(o), &clock_);
+    EXPECT_TRUE(rt.ok()) << rt.status();
+    runtimes_.push_back(*std::move(rt));
+    NodeRuntime& r = *runtimes_.back();
+    const size_t i = runtimes_.size() - 1;
+    r.control().SetResultHandler(
+        [this, i](core::Outbox::Result res) { results_[i].push_back(std::move(res)); });
+    r.Start();
+    return r;
+  }
+
+  // Runs every control part a little (each worker has its own thread).
+  void Spin(int rounds = 1) {
+    for (int k = 0; k < rounds; ++k) {
+      for (auto& r : runtimes_) {
+        if (r != nullptr) r->RunOnce(1);
+      }
+    }
+  }
+  bool SpinUntil(const std::function<bool()>& done, uint64_t max_ms) {
+    const uint64_t until = clock_.NowMs() + max_ms;
+    while (clock_.NowMs() < until) {
+      if (done()) return true;
+      Spin();
+    }
+    return done();
+  }
+  // Runs request `f` on node `i` and waits for its result.
+  core::Outbox::Result Await(
+      size_t i, const std::function<uint64_t(core::Node&, uint64_t, core::Outbox*)>& f) {
+    const uint64_t id = runtimes_[i]->control().Call(f);
+    core::Outbox::Result out;
+    out.status = absl::DeadlineExceededError("no result");
+    SpinUntil(
+        [&] {
+          for (auto& r : results_[i]) {
+            if (r.request_id == id) {
+              out = std::move(r);
+              return true;
+            }
+          }
+          return false;
+        },
+        15000);
+    return out;
+  }
+  bool AllJoined() {
+    for (auto& r : runtimes_) {
+      if (r != nullptr && !r->control().node().joined()) return false;
+    }
+    return true;
+  }
+
+  Clock clock_;
+  Pki pki_;
+  port::Endpoint bootstrap_;
+  std::vector<std::unique_ptr<NodeRuntime>> runtimes_;
+  std::map<size_t, std::vector<core::Outbox::Result>> results_;
+};
+
+ResourceId TurnRes(const NodeId& node, uint8_t i) {
+  std::vector<uint8_t> in(node.bytes().begin(), node.bytes().end());
+  in.push_back(i);
+  return wire::ChordResourceId(in);
+}
+
+wire::StoredDataSpecifier TurnSpec() {
+  wire::StoredDataSpecifier s;
+  s.kind = wire::kKindTurnService;
+  s.model = wire::DataModel::kSingle;
+  return s;
+}
+
+TEST_F(RuntimeTest, ThreeMultiCoreNodesFormARingStoreFetchAndLeave) {
+  Make(IdOf(0x10), "127.0.0.1", 2);
+  Make(IdOf(0x60), "127.0.0.2", 3);
+  Make(IdOf(0xB0), "127.0.0.3", 1);
+  ASSERT_TRUE(SpinUntil([&] { return AllJoined(); }, 20000)) << "the nodes did not all join";
+  // The ring settles: each node's successor is the next one.
+  ASSERT_TRUE(SpinUntil(
+      [&] {
+        for (size_t i = 0; i < 3; ++i) {
+          const core::ChordTable* t = runtimes_[i]->control().node().chord_table();
+          if (t == nullptr || t->successors().empty() ||
+              t->successors().front() !=
+                  core::RingId::Of(runtimes_[(i + 1) % 3]->control().node().id())) {
+            return false;
+          }
+        }
+        return true;
+      },
+      20000))
+      << "the ring did not settle";
+
+  // Each node stores its 20 TURN-SERVICE values (NODE-MULTIPLE: i in 1..20); they land on the
+  // responsible peers' shards.
+  for (size_t n = 0; n < 3; ++n) {
+    const NodeId id = runtimes_[n]->control().node().id();
+    for (uint8_t i = 1; i <= 20; ++i) {
+      const uint64_t now_ms = clock_.NowMs();
+      core::Outbox::Result r = Await(n, [&](core::Node& node, uint64_t now, core::Outbox* out) {
+        return node.Store(TurnRes(id, i), wire::kKindTurnService,
+                          {wire::StoredData{now_ms, 600, wire::DataValue{true, {'t', i}}, {}}}, now,
+                          out);
+      });
+      ASSERT_TRUE(r.status.ok()) << "store " << n << "/" << int(i) << ": " << r.status;
+    }
+  }
+  // Every value can be fetched through another node.
+  for (size_t n = 0; n < 3; ++n) {
+    const NodeId id = runtimes_[n]->control().node().id();
+    for (uint8_t i = 1; i <= 20; ++i) {
+      core::Outbox::Result r =
+          Await((n + 1) % 3, [&](core::Node& node, uint64_t now, core::Outbox* out) {
+            return node.Fetch(TurnRes(id, i), {TurnSpec()}, now, out);
+          });
+      ASSERT_TRUE(r.status.ok()) << "fetch " << n << "/" << int(i) << ": " << r.status;
+      auto ans =
+          wire::DecodeAs<wire::FetchAns>(r.body, runtimes_[0]->control().node().kinds().Context());
+      ASSERT_TRUE(ans.ok());
+      ASSERT_EQ(ans->kind_responses.size(), 1u);
+      ASSERT_EQ(ans->kind_responses[0].values.size(), 1u) << "value " << n << "/" << int(i);
+    }
+  }
+  // The shards of the 3-worker node all hold values (60 values, 3 copies each, 3 nodes: every
+  // node holds all of them), and the control parts hold none.
+  ASSERT_TRUE(SpinUntil(
+      [&] {
+        size_t total = 0;
+        for (const auto& rep : runtimes_[1]->control().reports()) {
+          if (rep == nullptr || rep->values == 0) return false;
+          total += rep->values;
+        }
+        return total == 60;
+      },
+      10000))
+      << "the 3-worker node's shards do not hold the 60 values";
+  for (auto& r : runtimes_) EXPECT_EQ(r->control().node().stored_values(), 0u);
+  // Links are owned by the workers the flows are steered to, so no datagram had to move.
+  for (const auto& rep : runtimes_[1]->control().reports()) {
+    EXPECT_EQ(rep->worker.steered_away, 0u) << "core " << rep->core;
+    for (const LinkInfo& l : rep->link_table) {
+      EXPECT_EQ(port::FlowOwner(l.remote, 3), rep->core);
+      EXPECT_EQ(LinkOwner(l.id), rep->core);
+    }
+  }
+
+  // The 3-worker node leaves gracefully; its data is still everywhere it should be.
+  runtimes_[1]->Leave(2'000'000, 500'000);
+  runtimes_[1]->Stop();
+  runtimes_[1].reset();
+  ASSERT_TRUE(SpinUntil(
+      [&] {
+        const core::ChordTable* t = runtimes_[0]->control().node().chord_table();
+        return t != nullptr && !t->successors().empty() &&
+               t->successors().front() == core::RingId::Of(runtimes_[2]->control().node().id());
+      },
+      10000));
+  for (size_t n : {0, 2}) {
+    const NodeId id = runtimes_[n]->control().node().id();
+    for (uint8_t i = 1; i <= 20; ++i) {
+      core::Outbox::Result r = Await(2 - n, [&](core::Node& node, uint64_t now, core::Outbox* out) {
+        return node.Fetch(TurnRes(id, i), {TurnSpec()}, now, out);
+      });
+      ASSERT_TRUE(r.status.ok()) << "after leave, fetch " << n << "/" << int(i) << ": " << r.status;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace p2psip::runtime

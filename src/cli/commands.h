@@ -28,6 +28,7 @@ void AddOverlayCommand(CLI::App& app, Action* action);
 struct ClientOptions;
 void AddSipCommands(CLI::App& app, const ClientOptions* options, Action* action);  // sip
 void AddDataCommands(CLI::App& app, const ClientOptions* options, Action* action);  // store...
+void AddDiagCommands(CLI::App& app, const ClientOptions* options, Action* action);  // stats..
 
 }  // namespace p2psip::cli
 

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
   p2psip::cli::AddSipCommands(app, &client, &action);
   p2psip::cli::AddDataCommands(app, &client, &action);
+  p2psip::cli::AddDiagCommands(app, &client, &action);
 
   try {
     app.parse(argc, argv);

@@ -2,7 +2,10 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <utility>
+
+#include "p2psip/port/flow_steering.h"
 
 #include "spdlog/spdlog.h"
 
@@ -13,10 +16,19 @@ using Type = CrossCoreMessage::Type;
 ControlPlane::ControlPlane(Fabric* fabric, core::NodeConfig config,
                            std::unique_ptr<core::Signer> signer,
                            std::unique_ptr<core::Random> random, const Clock* clock,
-                           RcuPublisher<core::RoutingSnapshot>* routing)
+                           RcuPublisher<core::RoutingSnapshot>* routing,
+                           LinkManagerOptions handshakes)
     : NodePart(fabric, fabric->control(), std::move(config), std::move(signer), std::move(random),
                /*topology=*/{}, clock),
       routing_(routing),
+      handshakes_([&] {
+        handshakes.id_stride = kLinkIdStride;
+        const uint32_t workers = fabric->workers();
+        handshakes.id_offset_of = [workers](const port::Endpoint& e) {
+          return port::FlowOwner(e, workers);
+        };
+        return std::move(handshakes);
+      }()),
       reports_(fabric->workers()) {}
 
 ControlPlane::~ControlPlane() = default;
@@ -30,12 +42,14 @@ void ControlPlane::Start() {
 void ControlPlane::RunOnce(int max_wait_ms) {
   ++counters_.turns;
   uint64_t now_us = clock_->NowUs();
-  const uint64_t deadline_ms = node_->NextDeadline();
+  const uint64_t node_ms = node_->NextDeadline();
+  const uint64_t node_us = node_ms >= UINT64_MAX / 1000 ? UINT64_MAX : node_ms * 1000;
+  const uint64_t deadline = std::min(node_us, handshakes_.NextDeadline(now_us));
   int wait_ms = max_wait_ms;
-  if (deadline_ms <= now_us / 1000) {
+  if (deadline <= now_us) {
     wait_ms = 0;
-  } else if (deadline_ms - now_us / 1000 < static_cast<uint64_t>(max_wait_ms)) {
-    wait_ms = static_cast<int>(deadline_ms - now_us / 1000);
+  } else if (deadline - now_us < static_cast<uint64_t>(max_wait_ms) * 1000) {
+    wait_ms = static_cast<int>((deadline - now_us + 999) / 1000);
   }
   Waker& waker = fabric_->waker(index_);
   if (wait_ms > 0) {
@@ -48,6 +62,7 @@ void ControlPlane::RunOnce(int max_wait_ms) {
   waker.Awake();
   now_us = clock_->NowUs();
   DrainRings(1024, now_us);
+  handshakes_.OnTimer(now_us, &handshake_events_);
   if (node_->NextDeadline() <= now_us / 1000) node_->OnTimer(now_us / 1000, &outbox_);
   AfterWork(now_us);
   routing_->Reclaim();
@@ -55,6 +70,8 @@ void ControlPlane::RunOnce(int max_wait_ms) {
 
 void ControlPlane::AfterWork(uint64_t now_us) {
   ApplyOutbox(now_us);
+  ApplyHandshakeEvents();
+  FlushHandshakes();
   MaybePublish();
   NoteJoinState();
   outgoing_.Flush();
@@ -80,10 +97,101 @@ void ControlPlane::Handle(CrossCoreMessage& m, uint64_t now_us) {
     case Type::kHandOffDone:
       if (handoffs_pending_ > 0) --handoffs_pending_;
       break;
+    case Type::kDatagram:
+      if (auto it = established_.find(m.endpoint); it != established_.end() &&
+                                                   !handshakes_.Knows(m.endpoint) &&
+                                                   !LooksLikeClientHello(m.bytes)) {
+        outgoing_.Post(LinkOwner(it->second.link), std::move(m));  // handed over meanwhile
+      } else {
+        handshakes_.OnDatagram(m.endpoint, m.bytes, now_us, &handshake_events_);
+        ApplyHandshakeEvents();
+      }
+      break;
+    case Type::kOpen:
+      OpenLink(m.endpoint, m.peer, now_us);
+      break;
+    case Type::kLinkUp:
+      established_[m.endpoint] = {m.link, m.peer};
+      established_remote_[m.link] = m.endpoint;
+      NodePart::Handle(m, now_us);
+      break;
+    case Type::kLinkDown:
+      if (auto it = established_remote_.find(m.link); it != established_remote_.end()) {
+        if (auto e = established_.find(it->second);
+            e != established_.end() && e->second.link == m.link) {
+          established_.erase(e);
+        }
+        established_remote_.erase(it);
+      }
+      NodePart::Handle(m, now_us);
+      break;
     default:
       NodePart::Handle(m, now_us);
       break;
   }
+}
+
+void ControlPlane::OpenLink(const port::Endpoint& to, const NodeId& peer, uint64_t now_us) {
+  if (auto it = established_.find(to); it != established_.end()) {
+    // Up already (a bootstrap node's address the Node asks for again): say so once more, as
+    // a LinkManager does for a link it has.
+    if (peer.empty() || peer == it->second.peer) {
+      node_->OnLinkUp(it->second.link, it->second.peer, now_us / 1000, &outbox_);
+    }
+    return;
+  }
+  const core::LinkId id = handshakes_.Open(
+      to, peer.empty() ? std::nullopt : std::optional<NodeId>(peer), now_us, &handshake_events_);
+  if (id == core::kNoLink) {
+    spdlog::warn("link to {} refused (too many links or handshakes)", to.ToString());
+  }
+}
+
+void ControlPlane::ApplyHandshakeEvents() {
+  if (handshake_events_.empty()) return;
+  LinkEvents events;
+  std::swap(events, handshake_events_);
+  for (const LinkEvents::Up& u : events.ups) {
+    std::unique_ptr<AdoptedLink> link = handshakes_.Release(u.link);
+    if (link == nullptr) continue;
+    for (LinkEvents::Message& msg : events.messages) {
+      if (msg.link == u.link) link->messages.push_back(std::move(msg.bytes));
+    }
+    // Known as up from now on, before its owner says so: a Connect meanwhile must not start a
+    // second handshake with the same endpoint.
+    established_[link->remote] = {u.link, link->peer};
+    established_remote_[u.link] = link->remote;
+    CrossCoreMessage m;
+    m.type = Type::kAdopt;
+    m.link = u.link;
+    m.endpoint = link->remote;
+    m.adopted = std::shared_ptr<AdoptedLink>(std::move(link));
+    outgoing_.Post(LinkOwner(u.link), std::move(m));
+  }
+  for (const LinkEvents::Down& d : events.downs) {
+    // Never up here (up links leave at once): a handshake that failed or was refused.
+    if (d.why.code() != absl::StatusCode::kCancelled) {
+      last_link_failure_ = d.why;
+      spdlog::info("link to {} not established: {}", d.remote.ToString(),
+                   std::string(d.why.message()));
+    }
+    CrossCoreMessage m;
+    m.type = Type::kForget;
+    m.endpoint = d.remote;
+    outgoing_.Post(port::FlowOwner(d.remote, fabric_->workers()), std::move(m));
+  }
+}
+
+void ControlPlane::FlushHandshakes() {
+  handshakes_.TakeOutput(&handshake_tx_);
+  for (OutDatagram& d : handshake_tx_) {
+    CrossCoreMessage m;
+    m.type = Type::kTransmit;
+    m.endpoint = d.to;
+    m.bytes = std::move(d.bytes);
+    outgoing_.Post(port::FlowOwner(d.to, fabric_->workers()), std::move(m));
+  }
+  handshake_tx_.clear();
 }
 
 void ControlPlane::OnResult(core::Outbox::Result result) {

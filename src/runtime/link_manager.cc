@@ -1,6 +1,7 @@
 #include "p2psip/runtime/link_manager.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 
@@ -12,6 +13,10 @@ constexpr uint8_t kClientHello = 1;
 constexpr size_t kRecordHeader = 13;  // type, version(2), epoch(2), sequence(6), length(2)
 
 }  // namespace
+
+bool EndpointLess(const port::Endpoint& a, const port::Endpoint& b) {
+  return std::tie(a.family, a.address, a.port) < std::tie(b.family, b.address, b.port);
+}
 
 bool LooksLikeClientHello(std::span<const uint8_t> d) {
   return d.size() > kRecordHeader && d[0] == kContentHandshake && d[1] == 0xFE &&
@@ -25,8 +30,8 @@ core::LinkId LinkManager::Create(const port::Endpoint& remote, link::SecureRole 
     ++counters_.refused_full;
     return core::kNoLink;
   }
-  absl::StatusOr<std::unique_ptr<link::OverlayLink>> link = link::OverlayLink::Create(
-      options_.context, role, std::move(expected), options_.framing, now_us);
+  absl::StatusOr<std::unique_ptr<link::OverlayLink>> link =
+      link::OverlayLink::Create(options_.context, role, expected, options_.framing, now_us);
   if (!link.ok()) {
     ++counters_.handshake_failures;
     return core::kNoLink;
@@ -34,10 +39,13 @@ core::LinkId LinkManager::Create(const port::Endpoint& remote, link::SecureRole 
   const uint32_t stride = std::max<uint32_t>(options_.id_stride, 1);
   core::LinkId id = core::kNoLink;
   do {  // skips 0 (kNoLink) and ids still in use after the sequence wrapped
-    id = next_seq_++ * stride + options_.id_offset;
+    const uint32_t offset =
+        options_.id_offset_of ? options_.id_offset_of(remote) : options_.id_offset;
+    id = next_seq_++ * stride + offset;
     if (next_seq_ > UINT32_MAX / stride) next_seq_ = 1;
   } while (id == core::kNoLink || links_.contains(id));
-  links_[id] = Entry{remote, *std::move(link), role == link::SecureRole::kClient, false, now_us};
+  links_[id] =
+      Entry{remote, *std::move(link), role == link::SecureRole::kClient, false, now_us, expected};
   by_remote_[remote] = id;
   ++handshaking_;
   return id;
@@ -61,6 +69,25 @@ void LinkManager::OnDatagram(const port::Endpoint& from, std::span<const uint8_t
   core::LinkId id = core::kNoLink;
   if (auto it = by_remote_.find(from); it != by_remote_.end()) {
     id = it->second;
+    Entry& mine = links_.at(id);
+    if (options_.accept_inbound && mine.opened_here && !mine.reported_up &&
+        LooksLikeClientHello(bytes)) {
+      // Both ends opened a link to each other at once, and DTLS has no simultaneous open: the
+      // end with the lower endpoint keeps its ClientHello, the other answers as the server.
+      // Both decide the same way, so exactly one handshake goes on.
+      if (EndpointLess(options_.local, from)) {
+        ++counters_.glare_kept;
+        return;
+      }
+      ++counters_.glare_yielded;
+      std::optional<NodeId> expected = mine.expected;
+      if (!mine.reported_up) --handshaking_;
+      by_remote_.erase(it);
+      links_.erase(id);
+      id = Create(from, link::SecureRole::kServer, std::move(expected), now_us);
+      if (id == core::kNoLink) return;
+      ++counters_.accepted;
+    }
   } else {
     if (!options_.accept_inbound || !LooksLikeClientHello(bytes)) {
       ++counters_.not_dtls;
@@ -112,12 +139,16 @@ void LinkManager::Check(core::LinkId id, Entry& e, uint64_t now_us, LinkEvents* 
   const link::OverlayLink::State state = e.link->state();
   if (state == link::OverlayLink::State::kFailed || state == link::OverlayLink::State::kClosed ||
       framing_failed) {
-    if (e.reported_up) {
+    absl::Status why = e.link->status();
+    const bool peer_closed = why.ok() && state == link::OverlayLink::State::kClosed;
+    if (peer_closed) {
+      ++counters_.closed_by_peer;
+      why = absl::UnavailableError("closed by the peer");
+    } else if (e.reported_up) {
       ++counters_.failed;
     } else {
       ++counters_.handshake_failures;
     }
-    absl::Status why = e.link->status();
     if (why.ok()) why = absl::UnavailableError("the peer stopped acknowledging");
     Remove(id, e.reported_up, std::move(why), events);
     return;
@@ -142,8 +173,54 @@ void LinkManager::Remove(core::LinkId id, bool was_up, absl::Status why, LinkEve
   if (auto r = by_remote_.find(it->second.remote); r != by_remote_.end() && r->second == id) {
     by_remote_.erase(r);
   }
+  const port::Endpoint remote = it->second.remote;
   links_.erase(it);
-  events->downs.push_back({id, was_up, std::move(why)});
+  events->downs.push_back({id, was_up, std::move(why), remote});
+}
+
+port::Endpoint LinkManager::RemoteOf(core::LinkId link) const {
+  auto it = links_.find(link);
+  return it == links_.end() ? port::Endpoint{} : it->second.remote;
+}
+
+bool LinkManager::MayOpen(std::span<const uint8_t> datagram) {
+  ++counters_.datagrams_in;
+  if (options_.accept_inbound && LooksLikeClientHello(datagram)) return true;
+  ++counters_.not_dtls;
+  return false;
+}
+
+std::unique_ptr<AdoptedLink> LinkManager::Release(core::LinkId id) {
+  auto it = links_.find(id);
+  if (it == links_.end() || !it->second.reported_up) return nullptr;
+  auto out = std::make_unique<AdoptedLink>();
+  out->id = id;
+  out->remote = it->second.remote;
+  out->opened_here = it->second.opened_here;
+  out->created_us = it->second.created_us;
+  out->peer = it->second.link->PeerNodeIds().front();
+  out->link = std::move(it->second.link);
+  if (auto r = by_remote_.find(out->remote); r != by_remote_.end() && r->second == id) {
+    by_remote_.erase(r);
+  }
+  links_.erase(it);
+  ++counters_.released;
+  return out;
+}
+
+void LinkManager::Adopt(AdoptedLink a, LinkEvents* events) {
+  if (a.link == nullptr || a.id == core::kNoLink || links_.contains(a.id)) return;
+  if (auto old = by_remote_.find(a.remote); old != by_remote_.end()) {
+    Close(old->second, events);
+  }
+  const core::LinkId id = a.id;
+  links_[id] =
+      Entry{a.remote, std::move(a.link), a.opened_here, /*reported_up=*/true, a.created_us};
+  by_remote_[a.remote] = id;
+  ++counters_.adopted;
+  events->ups.push_back({id, a.peer});
+  counters_.messages_in += a.messages.size();
+  for (std::vector<uint8_t>& m : a.messages) events->messages.push_back({id, std::move(m)});
 }
 
 void LinkManager::OnTimer(uint64_t now_us, LinkEvents* events) {

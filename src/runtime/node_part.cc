@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "p2psip/port/flow_steering.h"
 #include "spdlog/spdlog.h"
 
 namespace p2psip::runtime {
@@ -127,7 +126,7 @@ void NodePart::OpenLink(const port::Endpoint& to, const NodeId& peer, uint64_t) 
   m.type = Type::kOpen;
   m.endpoint = to;
   m.peer = peer;
-  outgoing_.Post(port::FlowOwner(to, fabric_->workers()), std::move(m));
+  outgoing_.Post(fabric_->control(), std::move(m));  // handshakes run on the slow path
 }
 
 void NodePart::OnResult(core::Outbox::Result) { ++counters_.unexpected_results; }

@@ -18,6 +18,7 @@ absl::StatusOr<std::unique_ptr<NodeRuntime>> NodeRuntime::Create(NodeRuntimeOpti
   if (!options.make_signer || !options.make_random) {
     return absl::InvalidArgumentError("make_signer and make_random are required");
   }
+  if (!options.links.local.port) options.links.local = options.ports[0]->local_endpoint();
   std::unique_ptr<NodeRuntime> rt(new NodeRuntime());
   rt->clock_ = clock;
   absl::StatusOr<std::unique_ptr<Fabric>> fabric =
@@ -41,7 +42,7 @@ absl::StatusOr<std::unique_ptr<NodeRuntime>> NodeRuntime::Create(NodeRuntimeOpti
   if (!signer.ok()) return signer.status();
   rt->control_ = std::make_unique<ControlPlane>(
       rt->fabric_.get(), options.config, *std::move(signer),
-      options.make_random(static_cast<uint32_t>(n)), clock, rt->routing_.get());
+      options.make_random(static_cast<uint32_t>(n)), clock, rt->routing_.get(), options.links);
   return rt;
 }
 

@@ -24,6 +24,9 @@ json CountersJson(const WorkerCounters& c) {
           {"tx_bursts", c.tx_bursts},
           {"steered_away", c.steered_away},
           {"steered_in", c.steered_in},
+          {"handshake_datagrams", c.handshake_datagrams},
+          {"handshakes_refused", c.handshakes_refused},
+          {"rehandshakes", c.rehandshakes},
           {"handoffs_out", c.handoffs_out},
           {"handoffs_in", c.handoffs_in},
           {"sends_remote", c.sends_remote},
@@ -77,8 +80,9 @@ std::string RuntimeStatsJson(const NodeRuntime& runtime, const NodeStatsContext&
                              size_t max_bytes) {
   const ControlPlane& control = runtime.control();
   const core::Node& node = control.node();
+  json handshakes = runtime::CountersJson(control.handshakes().counters());
   json totals = {{"node", runtime::CountersJson(node.counters())},
-                 {"links", json::object()},
+                 {"links", handshakes},
                  {"port", json::object()},
                  {"runtime", CountersJson(control.counters())}};
   json storage = {{"resources", 0}, {"values", 0}, {"certificates", 0}};
@@ -120,6 +124,7 @@ std::string RuntimeStatsJson(const NodeRuntime& runtime, const NodeStatsContext&
       {"per_core", std::move(per_core)},
       {"control",
        {{"node", runtime::CountersJson(node.counters())},
+        {"handshakes", std::move(handshakes)},
         {"snapshots_published", control.snapshots_published()}}},
   };
   return Fit(doc, max_bytes);

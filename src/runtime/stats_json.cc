@@ -51,8 +51,11 @@ json CountersJson(const LinkManagerCounters& c) {
       P2PSIP_FIELD(c, up),
       P2PSIP_FIELD(c, handshake_failures),
       P2PSIP_FIELD(c, handshake_timeouts),
+      P2PSIP_FIELD(c, glare_kept),
+      P2PSIP_FIELD(c, glare_yielded),
       P2PSIP_FIELD(c, failed),
       P2PSIP_FIELD(c, closed),
+      P2PSIP_FIELD(c, closed_by_peer),
       P2PSIP_FIELD(c, refused_full),
       P2PSIP_FIELD(c, datagrams_in),
       P2PSIP_FIELD(c, not_dtls),
@@ -61,6 +64,8 @@ json CountersJson(const LinkManagerCounters& c) {
       P2PSIP_FIELD(c, messages_out),
       P2PSIP_FIELD(c, send_refused),
       P2PSIP_FIELD(c, send_no_link),
+      P2PSIP_FIELD(c, released),
+      P2PSIP_FIELD(c, adopted),
   };
 }
 

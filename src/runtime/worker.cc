@@ -36,6 +36,7 @@ Worker::Worker(Fabric* fabric, uint32_t index, std::unique_ptr<port::Port> port,
     : NodePart(fabric, index, std::move(config), std::move(signer), std::move(random),
                SnapshotTopologyFactory(), clock),
       port_(std::move(port)),
+      accept_inbound_(links.accept_inbound),
       links_(Numbered(std::move(links), index)),
       qsbr_(qsbr),
       routing_(routing),
@@ -103,26 +104,66 @@ void Worker::Receive(uint64_t now_us) {
         outgoing_.Post(owner, std::move(m));
         continue;
       }
-      links_.OnDatagram(rx_[i].from, rx_[i].data, now_us, &events_);
+      OnOwnedDatagram(rx_[i].from, rx_[i].data, now_us);
     }
     Settle(now_us);
     if (n < rx_.size()) break;
   }
 }
 
+void Worker::OnOwnedDatagram(const port::Endpoint& from, std::span<const uint8_t> data,
+                             uint64_t now_us) {
+  if (!at_control_.contains(from) && links_.Knows(from)) {
+    if (!(accept_inbound_ && LooksLikeClientHello(data))) {
+      links_.OnDatagram(from, data, now_us, &events_);
+      return;
+    }
+    // A new ClientHello from the peer of an up link: it restarted (same address and port).
+    // The old link stays until the new handshake has authenticated the peer (a spoofed
+    // ClientHello cannot take it down); adopting the new link then replaces it.
+    ++counters_.rehandshakes;
+    at_control_.insert(from);
+  } else if (!at_control_.contains(from)) {
+    if (!links_.MayOpen(data)) return;  // not a ClientHello: counted as not_dtls
+    if (at_control_.size() >= kMaxHandshakesAtControl) {
+      ++counters_.handshakes_refused;
+      return;
+    }
+    at_control_.insert(from);
+  }
+  ++counters_.handshake_datagrams;
+  CrossCoreMessage m;
+  m.type = Type::kDatagram;
+  m.endpoint = from;
+  m.bytes.assign(data.begin(), data.end());
+  outgoing_.Post(fabric_->control(), std::move(m));
+}
+
 void Worker::Handle(CrossCoreMessage& m, uint64_t now_us) {
   switch (m.type) {
     case Type::kDatagram:
       ++counters_.steered_in;
-      links_.OnDatagram(m.endpoint, m.bytes, now_us, &events_);
+      OnOwnedDatagram(m.endpoint, m.bytes, now_us);
       ApplyLinkEvents(now_us);
+      break;
+    case Type::kTransmit:
+      if (!links_.Knows(m.endpoint)) at_control_.insert(m.endpoint);
+      pending_tx_.push_back({m.endpoint, std::move(m.bytes)});
+      break;
+    case Type::kAdopt:
+      at_control_.erase(m.endpoint);
+      if (m.adopted != nullptr) {
+        links_.Adopt(std::move(*m.adopted), &events_);
+        m.adopted.reset();
+      }
+      ApplyLinkEvents(now_us);
+      break;
+    case Type::kForget:
+      at_control_.erase(m.endpoint);
       break;
     case Type::kSend:
       ++counters_.sends_in;
       links_.Send(m.link, m.bytes, now_us);
-      break;
-    case Type::kOpen:
-      OpenLink(m.endpoint, m.peer, now_us);
       break;
     case Type::kClose:
       CloseLink(m.link, now_us);
@@ -159,19 +200,6 @@ void Worker::CloseLink(core::LinkId link, uint64_t now_us) {
   ApplyLinkEvents(now_us);
 }
 
-void Worker::OpenLink(const port::Endpoint& to, const NodeId& peer, uint64_t now_us) {
-  if (port::FlowOwner(to, fabric_->workers()) != index_) {
-    NodePart::OpenLink(to, peer, now_us);
-    return;
-  }
-  const core::LinkId id =
-      links_.Open(to, peer.empty() ? std::nullopt : std::optional<NodeId>(peer), now_us, &events_);
-  if (id == core::kNoLink) {
-    spdlog::warn("link to {} refused (too many links or handshakes)", to.ToString());
-  }
-  ApplyLinkEvents(now_us);
-}
-
 void Worker::ApplyLinkEvents(uint64_t now_us) {
   if (events_.empty()) return;
   LinkEvents events;
@@ -183,6 +211,7 @@ void Worker::ApplyLinkEvents(uint64_t now_us) {
     m.type = Type::kLinkUp;
     m.link = u.link;
     m.peer = u.peer;
+    m.endpoint = links_.RemoteOf(u.link);
     outgoing_.Broadcast(m);
     node_->OnLinkUp(u.link, u.peer, now_ms, &outbox_);
   }

@@ -5,9 +5,15 @@
 // RoutingSnapshot for the workers (RCU: the workers read it without locks; retired snapshots are
 // freed once every worker has passed a quiescent state).
 //
-// It owns no socket and no link: what it sends goes to the worker that owns the link, links it
-// wants go to the worker that owns the endpoint. It keeps the latest WorkerReport of each
-// worker, from which the runtime builds the node's statistics.
+// Handshakes are slow-path work too: the control part owns a LinkManager that only runs them.
+// A worker passes it the datagrams of a handshake in progress (the flow's ClientHello and what
+// follows) and sends the flights it posts back (kTransmit); once a link is up, the control part
+// releases the session and hands it to the worker that owns the flow (kAdopt), which announces
+// the link to every part. So an RSA signature or a certificate chain check never stalls a
+// worker's burst loop. The links it opens itself (the Node's Connect) start the same way.
+//
+// It owns no socket: what it sends goes to the worker that owns the link. It keeps the latest
+// WorkerReport of each worker, from which the runtime builds the node's statistics.
 //
 // Threading: every method on the control thread.
 #ifndef P2PSIP_RUNTIME_CONTROL_PLANE_H_
@@ -18,7 +24,9 @@
 #include <memory>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "p2psip/core/routing_snapshot.h"
+#include "p2psip/runtime/link_manager.h"
 #include "p2psip/runtime/node_part.h"
 #include "p2psip/runtime/rcu.h"
 
@@ -30,9 +38,10 @@ class ControlPlane final : public NodePart {
 
   // `routing` is where the snapshots go (this thread is its only writer). Both, the fabric and
   // the clock must outlive the control plane.
+  // `handshakes` configures the links it makes (context, framing, limits on handshakes).
   ControlPlane(Fabric* fabric, core::NodeConfig config, std::unique_ptr<core::Signer> signer,
                std::unique_ptr<core::Random> random, const Clock* clock,
-               RcuPublisher<core::RoutingSnapshot>* routing);
+               RcuPublisher<core::RoutingSnapshot>* routing, LinkManagerOptions handshakes);
   ~ControlPlane() override;
 
   // Starts the overlay algorithm (join, or become the first node).
@@ -63,17 +72,37 @@ class ControlPlane final : public NodePart {
   // The latest report of each worker (null until its first).
   const std::vector<std::shared_ptr<const WorkerReport>>& reports() const { return reports_; }
   const WorkerCounters& counters() const { return counters_; }
+  // The handshakes' manager (its counters: handshakes begun, completed, failed...).
+  const LinkManager& handshakes() const { return handshakes_; }
+  // Why the latest handshake failed (OK if none has).
+  const absl::Status& last_link_failure() const { return last_link_failure_; }
   uint64_t snapshots_published() const { return published_; }
 
  private:
   void Handle(CrossCoreMessage& message, uint64_t now_us) override;
   void OnResult(core::Outbox::Result result) override;
+  void OpenLink(const port::Endpoint& to, const NodeId& peer, uint64_t now_us) override;
+  // Links that came up go to their owners; failed handshakes are forgotten there.
+  void ApplyHandshakeEvents();
+  void FlushHandshakes();
   // Carries out the Outbox, publishes a snapshot if routing changed, posts.
   void AfterWork(uint64_t now_us);
   void MaybePublish();
   void NoteJoinState();
 
   RcuPublisher<core::RoutingSnapshot>* routing_;
+  LinkManager handshakes_;
+  LinkEvents handshake_events_;
+  std::vector<OutDatagram> handshake_tx_;
+  // Up links (announced by their owners): a handshake datagram that was on its way here when
+  // its link was handed over goes on to the owner; a Connect to one is answered with it.
+  struct Established {
+    core::LinkId link;
+    NodeId peer;
+  };
+  absl::flat_hash_map<port::Endpoint, Established> established_;
+  absl::flat_hash_map<core::LinkId, port::Endpoint> established_remote_;
+  absl::Status last_link_failure_;
   uint64_t routing_version_ = UINT64_MAX;
   uint64_t published_ = 0;
   std::vector<std::shared_ptr<const WorkerReport>> reports_;

@@ -31,15 +31,20 @@
 namespace p2psip::runtime {
 
 struct WorkerReport;  // node_stats.h
+struct AdoptedLink;   // link_manager.h
 
 struct CrossCoreMessage {
   enum class Type : uint8_t {
     kDatagram,       // to the owner worker: a datagram from `endpoint` another worker received
     kNodeMessage,    // a core handoff: Node::OnHandedOff(link, bytes)
     kSend,           // to the link's owner: send RELOAD message `bytes` on `link`
-    kOpen,           // to the endpoint's owner: open a link to `endpoint` as `peer` (empty: any)
+    kOpen,           // to control: open a link to `endpoint` as `peer` (empty: any)
     kClose,          // to the link's owner: close `link`
-    kLinkUp,         // from the link's owner to every part: `link` reaches `peer`
+    kTransmit,       // control to the endpoint's owner: send datagram `bytes` to `endpoint`
+                     // (a handshake flight; the owner passes what comes back to control)
+    kAdopt,          // control to the endpoint's owner: `adopted`, a link whose handshake is done
+    kForget,         // control to the endpoint's owner: the handshake with `endpoint` failed
+    kLinkUp,         // from the link's owner to every part: `link` to `endpoint` reaches `peer`
     kLinkDown,       // from the link's owner to every part: `link` is gone
     kHandOff,        // control to worker: hand the shard's data to its new holders (leaving)
     kHandOffDone,    // worker to control: handed over (or gave up waiting for the answers)
@@ -55,6 +60,7 @@ struct CrossCoreMessage {
   std::vector<uint8_t> bytes;
   std::shared_ptr<const core::ConfigurationDecision> decision;
   std::shared_ptr<const WorkerReport> report;
+  std::shared_ptr<AdoptedLink> adopted;  // kAdopt: moved from, by its one receiver
 };
 
 // An eventfd that wakes one sleeping consumer. The consumer calls PrepareToSleep, checks for

@@ -20,6 +20,7 @@
 #define P2PSIP_RUNTIME_LINK_MANAGER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -40,7 +41,9 @@ namespace p2psip::runtime {
 struct LinkManagerOptions {
   std::shared_ptr<const link::SecureContext> context;
   link::FramedLinkOptions framing;
-  bool accept_inbound = true;    // false for a client: it only opens links
+  bool accept_inbound = true;  // false for a client: it only opens links
+  // This node's endpoint: decides which end's handshake goes on when both open at once.
+  port::Endpoint local;
   size_t max_links = 4096;       // every link, up or not
   size_t max_handshaking = 256;  // links whose handshake has not completed
   uint64_t handshake_timeout_us = 15'000'000;
@@ -48,6 +51,10 @@ struct LinkManagerOptions {
   // then number links without overlap, and the id tells which one owns the link.
   uint32_t id_stride = 1;
   uint32_t id_offset = 0;
+  // If set, the offset of each link's id is this function of its remote endpoint (instead of
+  // id_offset): a manager that makes links for others (handshakes on the slow path) numbers them
+  // as their final owner would.
+  std::function<uint32_t(const port::Endpoint&)> id_offset_of;
 };
 
 struct LinkManagerCounters {
@@ -56,8 +63,11 @@ struct LinkManagerCounters {
   uint64_t up = 0;                  // handshakes completed
   uint64_t handshake_failures = 0;  // wrong Node-ID, untrusted CA, expired, timeout...
   uint64_t handshake_timeouts = 0;  // not up within handshake_timeout
+  uint64_t glare_kept = 0;          // both ends opened at once; this end's handshake went on
+  uint64_t glare_yielded = 0;       // ...and this end answered the other's instead
   uint64_t failed = 0;              // up links that failed (framing gave up, session error)
   uint64_t closed = 0;              // closed by the node
+  uint64_t closed_by_peer = 0;      // the peer sent close_notify
   uint64_t refused_full = 0;        // a new link refused: too many links or handshakes
   uint64_t datagrams_in = 0;
   uint64_t not_dtls = 0;     // from an unknown endpoint and not a ClientHello: dropped
@@ -66,6 +76,8 @@ struct LinkManagerCounters {
   uint64_t messages_out = 0;
   uint64_t send_refused = 0;  // framing queue full or message too large
   uint64_t send_no_link = 0;  // a send on a link that is gone
+  uint64_t released = 0;      // up links handed to another manager (Release)
+  uint64_t adopted = 0;       // up links taken over from another manager (Adopt)
 };
 
 // What the links did during one call, for the core.
@@ -82,6 +94,7 @@ struct LinkEvents {
     core::LinkId link;
     bool was_up;
     absl::Status why;
+    port::Endpoint remote;
   };
   std::vector<Up> ups;
   std::vector<Message> messages;
@@ -99,6 +112,19 @@ struct LinkEvents {
 struct OutDatagram {
   port::Endpoint to;
   std::vector<uint8_t> bytes;
+};
+
+// An up link on its way from the manager that made it (the slow path, which runs handshakes)
+// to the one that owns it from now on (the worker its flow is steered to), with the messages
+// that arrived with the end of the handshake.
+struct AdoptedLink {
+  core::LinkId id = core::kNoLink;
+  port::Endpoint remote;
+  std::unique_ptr<link::OverlayLink> link;
+  bool opened_here = false;
+  uint64_t created_us = 0;
+  NodeId peer;
+  std::vector<std::vector<uint8_t>> messages;
 };
 
 // A link as `stats` shows it.
@@ -130,6 +156,20 @@ class LinkManager {
   // Closes the link (close_notify) and reports it down.
   void Close(core::LinkId link, LinkEvents* events);
   void OnTimer(uint64_t now_us, LinkEvents* events);
+  // Takes up link `link` out of this manager without an event (its last output goes with it);
+  // null when there is no such up link.
+  std::unique_ptr<AdoptedLink> Release(core::LinkId link);
+  // Takes over a released link: reports it up, then its messages. A link to the same remote
+  // already here is closed first (the peer made a new one).
+  void Adopt(AdoptedLink link, LinkEvents* events);
+  // A datagram from an endpoint with no link here, which another manager would handshake with:
+  // true when it may open a link (a ClientHello while inbound links are accepted); otherwise
+  // counted in not_dtls.
+  bool MayOpen(std::span<const uint8_t> datagram);
+  // The remote endpoint of `link` (a default Endpoint if there is no such link).
+  port::Endpoint RemoteOf(core::LinkId link) const;
+  // Whether a link (up or not) to `remote` exists here.
+  bool Knows(const port::Endpoint& remote) const { return by_remote_.contains(remote); }
   uint64_t NextDeadline(uint64_t now_us) const;
   // Every link's ciphertext waiting for the port.
   void TakeOutput(std::vector<OutDatagram>* out);
@@ -145,6 +185,7 @@ class LinkManager {
     bool opened_here = false;
     bool reported_up = false;
     uint64_t created_us = 0;
+    std::optional<NodeId> expected;  // the Node-ID the link must authenticate as
   };
 
   core::LinkId Create(const port::Endpoint& remote, link::SecureRole role,
@@ -165,6 +206,8 @@ class LinkManager {
 // True when `datagram` starts with a DTLS record carrying a ClientHello in epoch 0: the only
 // thing that may open an inbound link.
 bool LooksLikeClientHello(std::span<const uint8_t> datagram);
+// A total order on endpoints (family, address, port), the same at both ends of a link.
+bool EndpointLess(const port::Endpoint& a, const port::Endpoint& b);
 
 }  // namespace p2psip::runtime
 

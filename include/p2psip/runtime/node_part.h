@@ -6,7 +6,8 @@
 //
 // Link ids say who owns a link: id % kLinkIdStride is the owning worker (LinkManagerOptions
 // id_stride/id_offset). Endpoints are owned by port::FlowOwner(endpoint, workers), the worker
-// whose socket the kernel steers that peer's datagrams to.
+// whose socket the kernel steers that peer's datagrams to. Links are made on the control part
+// (handshakes are slow-path work) and handed to their owner once up.
 //
 // Threading: a NodePart and its Node belong to the thread that runs the part.
 #ifndef P2PSIP_RUNTIME_NODE_PART_H_
@@ -59,7 +60,7 @@ class NodePart {
   virtual void SendOnLink(core::LinkId link, std::vector<uint8_t> bytes, uint64_t now_us);
   // By default posted to the link's owner.
   virtual void CloseLink(core::LinkId link, uint64_t now_us);
-  // By default posted to the endpoint's owner.
+  // By default posted to the control part, which runs the handshake.
   virtual void OpenLink(const port::Endpoint& to, const NodeId& peer, uint64_t now_us);
   // An application result (only the control part makes application requests).
   virtual void OnResult(core::Outbox::Result result);

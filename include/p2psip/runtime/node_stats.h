@@ -21,9 +21,12 @@ struct WorkerCounters {
   uint64_t turns = 0;
   uint64_t rx_bursts = 0;
   uint64_t tx_bursts = 0;
-  uint64_t steered_away = 0;  // datagrams received here for a flow another worker owns
-  uint64_t steered_in = 0;    // datagrams another worker passed here
-  uint64_t handoffs_out = 0;  // messages handed to another part (storage shard, control)
+  uint64_t steered_away = 0;         // datagrams received here for a flow another worker owns
+  uint64_t steered_in = 0;           // datagrams another worker passed here
+  uint64_t handshake_datagrams = 0;  // passed to the slow path (handshakes in progress there)
+  uint64_t rehandshakes = 0;         // a ClientHello from the peer of an up link (it restarted)
+  uint64_t handshakes_refused = 0;   // new handshakes refused: too many waiting on the slow path
+  uint64_t handoffs_out = 0;         // messages handed to another part (storage shard, control)
   uint64_t handoffs_in = 0;
   uint64_t sends_remote = 0;  // RELOAD messages given to another worker's link
   uint64_t sends_in = 0;      // RELOAD messages sent here on behalf of another part

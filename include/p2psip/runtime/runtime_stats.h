@@ -11,7 +11,8 @@
 //     "counters": {"node": {NodeCounters}, "links": {LinkManagerCounters},
 //                  "port": {PortCounters}, "runtime": {WorkerCounters}}, (totals over the parts)
 //     "per_core": [{"core", "node", "links", "port", "runtime", "storage", "rings"}],
-//     "control": {"node": {NodeCounters}, "snapshots_published": int} }
+//     "control": {"node": {NodeCounters}, "handshakes": {LinkManagerCounters of the slow
+//                 path's handshakes}, "snapshots_published": int} }
 //
 // The workers' parts come from their latest reports (at most half a second old); the ring and
 // the control part's counters are current.

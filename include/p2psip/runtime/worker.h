@@ -1,7 +1,10 @@
 // Worker: one of p2psipd's per-core threads (DESIGN.md §1). It owns
 //   - a Port (its own SO_REUSEPORT socket on the kernel port): bursts in, bursts out;
 //   - a LinkManager: the DTLS links of the peers the kernel steers to its socket (link ids
-//     n * kLinkIdStride + index), their framing, ACKs and retransmissions;
+//     n * kLinkIdStride + index), their record protection, framing, ACKs and retransmissions.
+//     Handshakes run on the slow path (the control part): the worker passes the datagrams of a
+//     handshake in progress to it, sends the flights it is given, and adopts the link (the
+//     session object itself) once it is up;
 //   - a Node over a SnapshotTopology: it forwards what passes through (routing from the control
 //     part's latest RoutingSnapshot, read under QSBR), answers the storage requests of the
 //     Resource-IDs its shard owns, and replicates them.
@@ -22,6 +25,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "p2psip/core/routing_snapshot.h"
 #include "p2psip/port/port.h"
 #include "p2psip/runtime/link_manager.h"
@@ -58,11 +62,13 @@ class Worker final : public NodePart {
   void Handle(CrossCoreMessage& message, uint64_t now_us) override;
   void SendOnLink(core::LinkId link, std::vector<uint8_t> bytes, uint64_t now_us) override;
   void CloseLink(core::LinkId link, uint64_t now_us) override;
-  void OpenLink(const port::Endpoint& to, const NodeId& peer, uint64_t now_us) override;
 
   // The latest snapshot into the Node's topology (at the start of every turn).
   void TakeSnapshot(uint64_t now_us);
   void Receive(uint64_t now_us);
+  // A datagram of a flow this worker owns: to its link, or to the slow path while the flow's
+  // handshake runs there (or starts: a ClientHello).
+  void OnOwnedDatagram(const port::Endpoint& from, std::span<const uint8_t> data, uint64_t now_us);
   // Link events to this Node and every other part.
   void ApplyLinkEvents(uint64_t now_us);
   void Settle(uint64_t now_us);
@@ -71,6 +77,7 @@ class Worker final : public NodePart {
   void MaybeReport(uint64_t now_us);
 
   std::unique_ptr<port::Port> port_;
+  bool accept_inbound_;
   LinkManager links_;
   core::SnapshotTopology* topology_ = nullptr;  // owned by the Node
   QsbrDomain* qsbr_;
@@ -81,6 +88,10 @@ class Worker final : public NodePart {
   std::vector<port::RxDatagram> rx_;
   std::vector<port::TxDatagram> tx_;
   std::vector<OutDatagram> pending_tx_;
+  // Flows whose handshake runs on the slow path; bounded (a flood of ClientHellos from spoofed
+  // sources is refused here, before it costs the slow path anything).
+  absl::flat_hash_set<port::Endpoint> at_control_;
+  static constexpr size_t kMaxHandshakesAtControl = 4096;
   uint64_t next_report_us_ = 0;
   bool handing_off_ = false;
   uint64_t handoff_until_us_ = 0;

@@ -21,45 +21,13 @@
 #include "p2psip/wire/codec.h"
 #include "p2psip/wire/hashes.h"
 #include "p2psip/wire/stored_data.h"
+#include "runtime_test_util.h"
 
 namespace p2psip::runtime {
 namespace {
 
-using crypto::SignatureScheme;
-
-constexpr char kOverlay[] = "runtime.test";
-
-class Pki {
- public:
-  Pki() {
-    const int64_t now = Clock().NowS();
-    ca_ = std::make_unique<crypto::CertificateAuthority>(*crypto::CertificateAuthority::Create(
-        "runtime test CA", SignatureScheme::kEcdsaP256Sha256, now - 3600, now + 86400));
-    const std::vector<crypto::Certificate> roots = {ca_->root()};
-    trust_ = std::make_shared<const crypto::TrustStore>(*crypto::TrustStore::Create(roots));
-  }
-
-  struct Member {
-    NodeId id;
-    std::vector<uint8_t> key_der;
-    crypto::Certificate cert;
-  };
-  Member Issue(const NodeId& id) {
-    const int64_t now = Clock().NowS();
-    crypto::SigningKey key = *crypto::SigningKey::Generate(SignatureScheme::kEcdsaP256Sha256);
-    const std::vector<NodeId> ids = {id};
-    auto cert = ca_->Issue(key.PublicKeyDer(), ids, "node@" + std::string(kOverlay), kOverlay,
-                           now - 60, now + 86400, ++serial_);
-    EXPECT_TRUE(cert.ok()) << cert.status();
-    return Member{id, key.PrivateKeyDer(), *std::move(cert)};
-  }
-  const std::shared_ptr<const crypto::TrustStore>& trust() const { return trust_; }
-
- private:
-  std::unique_ptr<crypto::CertificateAuthority> ca_;
-  std::shared_ptr<const crypto::TrustStore> trust_;
-  uint64_t serial_ = 0;
-};
+using testing::kOverlay;
+using testing::Pki;
 
 NodeId IdOf(uint8_t b) {
   std::vector<uint8_t> bytes(16, 0);
@@ -199,6 +167,21 @@ TEST_F(RuntimeTest, ThreeMultiCoreNodesFormARingStoreFetchAndLeave) {
       20000))
       << "the ring did not settle";
 
+  // Every handshake ran on a control part (the slow path) and its link went to a worker.
+  ASSERT_TRUE(SpinUntil(
+      [&] {
+        for (auto& r : runtimes_) {
+          if (r->control().handshakes().size() != 0) return false;
+        }
+        return true;
+      },
+      10000));
+  for (auto& r : runtimes_) {
+    const LinkManagerCounters& hs = r->control().handshakes().counters();
+    EXPECT_GT(hs.up, 0u);
+    EXPECT_EQ(hs.released, hs.up);
+  }
+
   // Each node stores its 20 TURN-SERVICE values (NODE-MULTIPLE: i in 1..20); they land on the
   // responsible peers' shards.
   for (size_t n = 0; n < 3; ++n) {
@@ -243,7 +226,11 @@ TEST_F(RuntimeTest, ThreeMultiCoreNodesFormARingStoreFetchAndLeave) {
       10000))
       << "the 3-worker node's shards do not hold the 60 values";
   for (auto& r : runtimes_) EXPECT_EQ(r->control().node().stored_values(), 0u);
-  // Links are owned by the workers the flows are steered to, so no datagram had to move.
+  // Links are owned by the workers the flows are steered to, so no datagram had to move; each
+  // was adopted from the control part.
+  uint64_t adopted = 0;
+  for (const auto& rep : runtimes_[1]->control().reports()) adopted += rep->links.adopted;
+  EXPECT_EQ(adopted, runtimes_[1]->control().handshakes().counters().released);
   for (const auto& rep : runtimes_[1]->control().reports()) {
     EXPECT_EQ(rep->worker.steered_away, 0u) << "core " << rep->core;
     for (const LinkInfo& l : rep->link_table) {

@@ -38,12 +38,15 @@ NodeId IdOf(uint8_t b) {
 
 class RuntimeTest : public ::testing::Test {
  protected:
-  // A node with `workers` workers on `address` (port chosen by the kernel). The first one made
-  // is the bootstrap node; the others join through it.
-  NodeRuntime& Make(const NodeId& id, const std::string& address, uint32_t workers) {
-    Pki::Member member = pki_.Issue(id);
+  // A node with `workers` workers on `address` (`port` 0: chosen by the kernel), in slot
+  // `slot` of runtimes_ (-1: a new one). The first one made is the bootstrap node; the others
+  // join through it. A node made again with the same id keeps its certificate.
+  NodeRuntime& Make(const NodeId& id, const std::string& address, uint32_t workers,
+                    uint16_t port = 0, int slot = -1) {
+    if (!members_.contains(id.ToHex())) members_.emplace(id.ToHex(), pki_.Issue(id));
+    const Pki::Member member = members_.at(id.ToHex());
     port::UdpPortOptions port_options;
-    port_options.bind = *port::Endpoint::Parse(address + ":0");
+    port_options.bind = *port::Endpoint::Parse(address + ":" + std::to_string(port));
     port_options.rx_buffer_size = 20000;
     auto ports = port::UdpPort::CreateGroup(port_options, workers);
     EXPECT_TRUE(ports.ok()) << ports.status();
@@ -54,7 +57,7 @@ class RuntimeTest : public ::testing::Test {
     o.config.overlay_name = kOverlay;
     o.config.address = local.ToWire();
     o.config.update_interval_ms = 5000;
-    if (runtimes_.empty()) {
+    if (runtimes_.empty() || slot == 0) {
       o.config.first_node = true;
       bootstrap_ = local;
     }
@@ -75,9 +78,10 @@ class RuntimeTest : public ::testing::Test {
     o.make_random = [](uint32_t) { return std::make_unique<CryptoRandom>(); };
     auto rt = NodeRuntime::Create(std::move(o), &clock_);
     EXPECT_TRUE(rt.ok()) << rt.status();
-    runtimes_.push_back(*std::move(rt));
-    NodeRuntime& r = *runtimes_.back();
-    const size_t i = runtimes_.size() - 1;
+    const size_t i = slot < 0 ? runtimes_.size() : static_cast<size_t>(slot);
+    if (slot < 0) runtimes_.emplace_back();
+    runtimes_[i] = *std::move(rt);
+    NodeRuntime& r = *runtimes_[i];
     r.control().SetResultHandler(
         [this, i](core::Outbox::Result res) { results_[i].push_back(std::move(res)); });
     r.Start();
@@ -128,6 +132,7 @@ class RuntimeTest : public ::testing::Test {
 
   Clock clock_;
   Pki pki_;
+  std::map<std::string, Pki::Member> members_;
   port::Endpoint bootstrap_;
   std::vector<std::unique_ptr<NodeRuntime>> runtimes_;
   std::map<size_t, std::vector<core::Outbox::Result>> results_;
@@ -259,6 +264,55 @@ TEST_F(RuntimeTest, ThreeMultiCoreNodesFormARingStoreFetchAndLeave) {
       ASSERT_TRUE(r.status.ok()) << "after leave, fetch " << n << "/" << int(i) << ": " << r.status;
     }
   }
+}
+
+TEST_F(RuntimeTest, APeerKilledAndRestartedOnTheSameAddressIsLinkedAgain) {
+  Make(IdOf(0x10), "127.0.0.1", 2);
+  Make(IdOf(0x60), "127.0.0.2", 2);
+  NodeRuntime& c = Make(IdOf(0xB0), "127.0.0.3", 1);
+  const uint16_t c_port = c.control().node().config().address.port;
+  ASSERT_TRUE(SpinUntil([&] { return AllJoined(); }, 20000));
+  const auto linked_to_c = [&] {
+    for (size_t n : {0, 1}) {
+      const core::ChordTable* t = runtimes_[n]->control().node().chord_table();
+      if (t == nullptr || !t->Contains(core::RingId::Of(IdOf(0xB0)))) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(SpinUntil(linked_to_c, 20000));
+
+  // Killed: no Leave, no close_notify; the others still hold up links to its address.
+  runtimes_[2]->Stop();
+  runtimes_[2].reset();
+  // Restarted on the same address and port with the same identity, at once.
+  Make(IdOf(0xB0), "127.0.0.3", 1, c_port, 2);
+  ASSERT_TRUE(SpinUntil([&] { return AllJoined() && linked_to_c(); }, 20000))
+      << "the restarted peer did not get back into the ring";
+  // The others took its new handshake although an old link to that address was up.
+  uint64_t rehandshakes = 0;
+  ASSERT_TRUE(SpinUntil(
+      [&] {
+        rehandshakes = 0;
+        for (size_t n : {0, 1}) {
+          for (const auto& rep : runtimes_[n]->control().reports()) {
+            if (rep != nullptr) rehandshakes += rep->worker.rehandshakes;
+          }
+        }
+        return rehandshakes > 0;
+      },
+      5000));
+  // And it works: the restarted node fetches what the first one stores.
+  const NodeId id = runtimes_[0]->control().node().id();
+  const uint64_t now_ms = clock_.NowMs();
+  core::Outbox::Result stored = Await(0, [&](core::Node& node, uint64_t now, core::Outbox* out) {
+    return node.Store(TurnRes(id, 1), wire::kKindTurnService,
+                      {wire::StoredData{now_ms, 600, wire::DataValue{true, {'r'}}, {}}}, now, out);
+  });
+  ASSERT_TRUE(stored.status.ok()) << stored.status;
+  core::Outbox::Result fetched = Await(2, [&](core::Node& node, uint64_t now, core::Outbox* out) {
+    return node.Fetch(TurnRes(id, 1), {TurnSpec()}, now, out);
+  });
+  ASSERT_TRUE(fetched.status.ok()) << fetched.status;
 }
 
 }  // namespace

@@ -73,14 +73,22 @@ absl::StatusOr<std::unique_ptr<EnrollmentService>> EnrollmentService::Create(
     return absl::InvalidArgumentError("users and issued paths are required");
   }
   if (!options.now_s) return absl::InvalidArgumentError("no clock");
-  absl::StatusOr<IssuedNodeIds> issued = IssuedNodeIds::Load(options.issued_path);
-  if (!issued.ok()) return issued.status();
   std::unique_ptr<EnrollmentService> service(
       new EnrollmentService(std::move(ca), std::move(options)));
   absl::MutexLock lock(&service->mu_);
-  service->issued_ = *std::move(issued);
+  if (absl::Status s = service->RefreshIssued(); !s.ok()) return s;
   if (absl::Status s = service->RefreshUsers(); !s.ok()) return s;
   return service;
+}
+
+absl::Status EnrollmentService::RefreshIssued() {
+  std::optional<FileStamp> stamp = StatFile(options_.issued_path);
+  if (issued_stamp_.has_value() && stamp == issued_stamp_) return absl::OkStatus();
+  absl::StatusOr<IssuedNodeIds> issued = IssuedNodeIds::Load(options_.issued_path);
+  if (!issued.ok()) return issued.status();
+  issued_ = *std::move(issued);
+  issued_stamp_ = stamp;
+  return absl::OkStatus();
 }
 
 absl::Status EnrollmentService::RefreshUsers() {
@@ -167,10 +175,14 @@ EnrollmentResult EnrollmentService::Handle(const HttpRequest& request) {
   {
     absl::MutexLock lock(&mu_);
     bool added = false;
+    if (absl::Status s = RefreshIssued(); !s.ok()) {
+      return Refuse(EnrollmentOutcome::kInternalError, s.ToString());
+    }
     absl::StatusOr<std::vector<NodeId>> assigned =
         issued_.Assign(user, count, options_.node_id_length, &added);
     absl::Status saved =
         assigned.ok() && added ? issued_.Save(options_.issued_path) : assigned.status();
+    if (saved.ok() && added) issued_stamp_ = StatFile(options_.issued_path);
     if (!saved.ok()) return Refuse(EnrollmentOutcome::kInternalError, saved.ToString());
     ids = *std::move(assigned);
   }

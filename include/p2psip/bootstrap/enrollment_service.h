@@ -89,6 +89,10 @@ class EnrollmentService {
   EnrollmentResult Handle(const HttpRequest& request);
   // Re-reads the users file if it changed since the last look.
   absl::Status RefreshUsers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Re-reads the issued Node-IDs if another writer (`p2psip enroll-user --provision`,
+  // bootstrap::Provisioner) changed the file since this service last read or wrote it, so that
+  // a provisioned user keeps its Node-IDs and the next save keeps the provisioned records.
+  absl::Status RefreshIssued() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const crypto::CertificateAuthority ca_;
   const EnrollmentOptions options_;
@@ -98,6 +102,7 @@ class EnrollmentService {
   std::optional<FileStamp> users_stamp_ ABSL_GUARDED_BY(mu_);
   bool users_loaded_ ABSL_GUARDED_BY(mu_) = false;
   IssuedNodeIds issued_ ABSL_GUARDED_BY(mu_);
+  std::optional<FileStamp> issued_stamp_ ABSL_GUARDED_BY(mu_);
   std::array<uint64_t, kEnrollmentOutcomes> counters_ ABSL_GUARDED_BY(mu_){};
 };
 

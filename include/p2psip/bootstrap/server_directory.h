@@ -56,7 +56,10 @@ class EnrollmentServer {
   const crypto::Certificate& https_certificate() const { return https_cert_; }
   EnrollmentService& service() { return *service_; }
   HttpsServer& https() { return *https_; }
-  void Stop() { https_->Stop(); }
+  // Null https_ only while Start fails after making the server (the port is taken, say).
+  void Stop() {
+    if (https_ != nullptr) https_->Stop();
+  }
 
  private:
   EnrollmentServer(std::string overlay_name, crypto::Certificate https_cert)

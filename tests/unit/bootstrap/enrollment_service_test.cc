@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "p2psip/bootstrap/issued_node_ids.h"
 #include "p2psip/bootstrap/multipart.h"
 #include "p2psip/crypto/csr.h"
 #include "temp_dir.h"
@@ -187,6 +188,33 @@ TEST_F(EnrollmentServiceTest, PicksUpUsersAddedWhileRunning) {
   const EnrollmentResult r = service_->Enroll(Request("bob", "bob-pw", csr));
   EXPECT_EQ(r.outcome, EnrollmentOutcome::kIssued) << r.detail;
   EXPECT_EQ(r.cert->user_name(), "bob");
+}
+
+// Node-IDs recorded by another writer while the service runs (p2psip enroll-user --provision):
+// the provisioned user keeps them when it enrolls, and the service's next save keeps them.
+TEST_F(EnrollmentServiceTest, PicksUpNodeIdsIssuedByAnotherWriterWhileRunning) {
+  ASSERT_EQ(service_->Enroll(Request("alice@example.org", "alice-pw", Csr(*key_))).outcome,
+            EnrollmentOutcome::kIssued);
+  IssuedNodeIds issued = *IssuedNodeIds::Load(options_.issued_path);
+  bool added = false;
+  const std::vector<NodeId> carol = *issued.Assign("carol@example.org", 1, 16, &added);
+  ASSERT_TRUE(added);
+  ASSERT_TRUE(issued.Save(options_.issued_path).ok());
+
+  UserDatabase users = *UserDatabase::Load(options_.users_path);
+  ASSERT_TRUE(users.SetPassword("carol@example.org", "carol-pw", 1000).ok());
+  ASSERT_TRUE(users.SetPassword("dave@example.org", "dave-pw", 1000).ok());
+  ASSERT_TRUE(users.Save(options_.users_path).ok());
+  const EnrollmentResult r = service_->Enroll(Request("carol@example.org", "carol-pw", Csr(*key_)));
+  ASSERT_EQ(r.outcome, EnrollmentOutcome::kIssued) << r.detail;
+  EXPECT_EQ(r.node_ids, carol);
+  ASSERT_EQ(service_->Enroll(Request("dave@example.org", "dave-pw", Csr(*key_))).outcome,
+            EnrollmentOutcome::kIssued);
+  const IssuedNodeIds after = *IssuedNodeIds::Load(options_.issued_path);
+  ASSERT_NE(after.Find("carol@example.org"), nullptr);
+  EXPECT_EQ(*after.Find("carol@example.org"), carol);
+  EXPECT_NE(after.Find("alice@example.org"), nullptr);
+  EXPECT_NE(after.Find("dave@example.org"), nullptr);
 }
 
 TEST(EnrollmentServiceCreateTest, RefusesBadOptions) {

@@ -194,5 +194,14 @@ TEST_F(HttpsEnrollmentTest, ReusesItsHttpsCertificateOnRestart) {
   EXPECT_EQ((*again)->https_certificate(), first);
 }
 
+// A port another server holds: Start says so (it used to crash in the half-made server's
+// destructor, which p2psipd hit when its HTTPS port was taken).
+TEST_F(HttpsEnrollmentTest, APortInUseIsAnErrorNotACrash) {
+  absl::StatusOr<std::unique_ptr<EnrollmentServer>> second =
+      EnrollmentServer::Start({.dir = dir_.path(), .listen_address = "127.0.0.1", .port = port_});
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(Raw("GET", "/.well-known/reload-config").ok());  // the first still serves
+}
+
 }  // namespace
 }  // namespace p2psip::bootstrap

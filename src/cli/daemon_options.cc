@@ -34,7 +34,7 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
                  "Worker threads, one per core: each owns a UDP socket (SO_REUSEPORT, steered "
                  "by the peer's address), its links and a storage shard; the overlay's control "
                  "work runs on one more thread")
-      ->check(CLI::Range(1u, 64u))
+      ->check(CLI::Range(1u, 63u))
       ->capture_default_str();
   app.add_option("--log-level", o->log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
@@ -42,6 +42,12 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
   app.add_option("--key-log", o->key_log,
                  "Write DTLS session keys here (NSS key log, for Wireshark); default "
                  "$SSLKEYLOGFILE, off when unset");
+  app.add_option("--tls-listen", o->tls_listen,
+                 "Also accept RELOAD over TLS/TCP at ADDR:PORT (offered as a second candidate "
+                 "in Attach; TLS/TCP links are served by the slow-path thread). Must differ from "
+                 "--listen's port on a bootstrap node, whose HTTPS uses that TCP port");
+  app.add_flag("--prefer-tls", o->prefer_tls,
+               "With --tls-listen: link over TLS/TCP to peers that offer it too (default: DTLS)");
   app.add_option("--join-timeout", o->join_timeout_s, "Seconds for each HTTPS step of --join")
       ->check(CLI::Range(1.0, 300.0))
       ->capture_default_str();

@@ -19,12 +19,14 @@ struct DaemonOptions {
   std::string join;  // HOST:PORT of a bootstrap node to enroll with, on the first run
   std::string root_cert;
   std::string user;
-  std::string password_file;  // empty: one line on stdin
+  std::string password_file;                  // empty: one line on stdin
   std::string overlay_name = "p2psip.local";  // for a new overlay
   uint32_t update_interval_s = 30;            // chord-update-interval of a new overlay
   unsigned cores = 1;
   std::string log_level = "info";
-  std::string key_log;  // NSS key log of the DTLS sessions; default $SSLKEYLOGFILE
+  std::string key_log;     // NSS key log of the DTLS sessions; default $SSLKEYLOGFILE
+  std::string tls_listen;  // ADDR:PORT for RELOAD over TLS/TCP; empty: DTLS/UDP only
+  bool prefer_tls = false;
   double join_timeout_s = 10;
 };
 

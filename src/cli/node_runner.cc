@@ -189,11 +189,30 @@ int RunDaemon(const DaemonOptions& o, const std::atomic<int>& stop_signal) {
   if (!context.ok()) return Fail("DTLS: " + Message(context.status()));
 
   runtime::NodeRuntimeOptions options;
+  if (!o.tls_listen.empty()) {
+    std::optional<port::Endpoint> tls_at = port::Endpoint::Parse(o.tls_listen);
+    if (!tls_at.has_value() || tls_at->port == 0 || tls_at->address == port::Endpoint{}.address) {
+      return Fail("--tls-listen " + o.tls_listen + ": not ADDR:PORT with a reachable address",
+                  kExitBadUsage);
+    }
+    link::SecureContextOptions stream = tls;
+    stream.transport = link::SecureTransport::kStream;
+    absl::StatusOr<std::shared_ptr<const link::SecureContext>> tls_context =
+        identity->MakeSecureContext(stream);
+    if (!tls_context.ok()) return Fail("TLS: " + Message(tls_context.status()));
+    options.tls_listen = *tls_at;
+    options.stream_links.context = *tls_context;
+    options.stream_links.framing.mode = link::LinkMode::kStream;
+    options.stream_links.accept_inbound = role != "client";
+  } else if (o.prefer_tls) {
+    return Fail("--prefer-tls needs --tls-listen", kExitBadUsage);
+  }
   for (auto& p : *udp) options.ports.push_back(std::move(p));
   options.config = identity->NodeConfigFor();
   options.config.address = listen->ToWire();
   options.config.client = role == "client";
   options.config.first_node = bootstrap;
+  options.config.prefer_tls = o.prefer_tls;
   options.links.context = *context;
   options.links.accept_inbound = !options.config.client;
   options.make_signer = [&identity, &clock]() -> absl::StatusOr<std::unique_ptr<core::Signer>> {
@@ -204,6 +223,7 @@ int RunDaemon(const DaemonOptions& o, const std::atomic<int>& stop_signal) {
   };
   options.make_random = [](uint32_t) { return std::make_unique<runtime::CryptoRandom>(); };
   const size_t max_message_size = options.config.max_message_size;
+  const std::optional<port::Endpoint> options_tls_listen = options.tls_listen;
   absl::StatusOr<std::unique_ptr<runtime::NodeRuntime>> created =
       runtime::NodeRuntime::Create(std::move(options), &clock);
   if (!created.ok()) return Fail("runtime: " + Message(created.status()));
@@ -217,14 +237,21 @@ int RunDaemon(const DaemonOptions& o, const std::atomic<int>& stop_signal) {
   BroadcastingAuthority authority(keeper->get(), &rt.control());
   rt.control().node().SetConfigurationAuthority(&authority);
   // `p2psip stats`: RFC 7851 diagnostics with the node statistics document.
+  const size_t stats_budget = runtime::NodeStatsBudget(max_message_size);
   runtime::StatsProvider stats(
-      [&, budget = runtime::NodeStatsBudget(max_message_size)] {
-        return runtime::RuntimeStatsJson(rt, {role, *listen, start_ms, clock.NowMs()}, budget);
+      [&] {
+        return runtime::RuntimeStatsJson(rt, {role, *listen, start_ms, clock.NowMs()},
+                                         stats_budget);
       },
-      start_ms);
+      start_ms, stats_budget);
   rt.control().node().SetDiagnosticsProvider(&stats);
 
   PrintBanner(role, *identity, state, *listen, bootstrap, o.cores);
+  if (options_tls_listen.has_value()) {
+    std::printf("  RELOAD over TLS/TCP on %s%s\n", options_tls_listen->ToString().c_str(),
+                o.prefer_tls ? " (preferred)" : "");
+    std::fflush(stdout);
+  }
   rt.Start();
   while (stop_signal.load() == 0) rt.RunOnce(200);
 

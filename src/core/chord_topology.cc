@@ -163,8 +163,36 @@ wire::AttachReqAns ChordTopology::OwnAttachBody(std::string_view role) {
   cand.foundation = "1";
   cand.priority = (126u << 24) | (65535u << 8) | 255u;  // RFC 5245 host, component 1
   cand.type = wire::kCandTypeHost;
-  body.candidates.push_back(std::move(cand));
+  body.candidates.push_back(cand);
+  if (config_.tls_address.port != 0) {
+    // The passive TLS/TCP candidate (RFC 6940 §6.5.1.1: a TLS/TCP No-ICE candidate set must
+    // include one); its priority says which one this node would rather be reached over.
+    cand.addr_port = config_.tls_address;
+    cand.overlay_link = wire::kOverlayLinkTlsTcpFhNoIce;
+    cand.foundation = "2";
+    cand.priority = config_.prefer_tls ? cand.priority + 1 : cand.priority - 1;
+    body.candidates.push_back(std::move(cand));
+  }
   return body;
+}
+
+const wire::IceCandidate* ChordTopology::ChooseCandidate(
+    std::span<const wire::IceCandidate> candidates) const {
+  const wire::IceCandidate* dtls = nullptr;
+  const wire::IceCandidate* tls = nullptr;
+  for (const wire::IceCandidate& c : candidates) {
+    if (c.overlay_link == wire::kOverlayLinkTlsTcpFhNoIce) {
+      if (tls == nullptr) tls = &c;
+    } else if (c.overlay_link == wire::kOverlayLinkDtlsUdpSr ||
+               c.overlay_link == wire::kOverlayLinkDtlsUdpSrNoIce) {
+      if (dtls == nullptr) dtls = &c;
+    }
+  }
+  // TLS/TCP only where this node has it too (it can make TCP links) and prefers it, or where
+  // the peer offers nothing else.
+  const bool can_tls = config_.tls_address.port != 0;
+  if (tls != nullptr && can_tls && (config_.prefer_tls || dtls == nullptr)) return tls;
+  return dtls;
 }
 
 void ChordTopology::AttachTo(RingId target, const NodeId* via, OpKind kind, bool exact_node,
@@ -429,8 +457,14 @@ absl::Status ChordTopology::HandleAttach(const InboundRequest& r, wire::Body* an
     return Error(wire::ErrorCode::kInvalidMessage, "Attach without candidates");
   }
   if (req->send_update && state_ == State::kJoined) update_on_link_.insert(RingId::Of(r.origin));
-  host_->Connect(r.origin, req->candidates.front().addr_port, out);
-  if (req->send_update) CachePeer(req->candidates.front().addr_port);  // a ring peer, not a client
+  const wire::IceCandidate* cand = ChooseCandidate(req->candidates);
+  if (cand == nullptr) {
+    return Error(wire::ErrorCode::kInvalidMessage, "Attach without a candidate this node can use");
+  }
+  host_->Connect(r.origin, cand->addr_port, out, cand->overlay_link);
+  if (req->send_update && cand->overlay_link != wire::kOverlayLinkTlsTcpFhNoIce) {
+    CachePeer(cand->addr_port);  // a ring peer, not a client; the cache is for DTLS bootstraps
+  }
   return absl::OkStatus();
 }
 
@@ -539,9 +573,13 @@ void ChordTopology::OnAnswer(const InboundAnswer& a, Outbox* out) {
       attaching_.erase(op.target);
       const bool ok = a.status.ok() && !a.responder.empty() && a.responder != config_.id;
       if (ok) {
-        if (const auto* ans = std::get_if<wire::AttachReqAns>(a.body);
-            ans != nullptr && !ans->candidates.empty()) {
-          CachePeer(ans->candidates.front().addr_port);
+        if (const auto* ans = std::get_if<wire::AttachReqAns>(a.body); ans != nullptr) {
+          for (const wire::IceCandidate& c : ans->candidates) {
+            if (c.overlay_link != wire::kOverlayLinkTlsTcpFhNoIce) {
+              CachePeer(c.addr_port);
+              break;
+            }
+          }
         }
       }
       if (ok && !host_->links().Connected(RingId::Of(a.responder))) {

@@ -80,6 +80,8 @@ class ChordTopology final : public Topology {
   };
 
   void Bootstrap(uint64_t now_ms, Outbox* out);
+  // The candidate of a peer's Attach to link to (null: none this node can use).
+  const wire::IceCandidate* ChooseCandidate(std::span<const wire::IceCandidate> candidates) const;
   // Remembers where a peer we linked with can be reached (§11.4: a cache of about 10
   // directly connected peers, tried before the configured bootstrap nodes).
   void CachePeer(const wire::IpAddressPort& address);

@@ -302,9 +302,10 @@ void Node::SendRequest(std::vector<Destination> destinations, uint16_t code, con
             out);
 }
 
-void Node::Connect(const NodeId& peer, const wire::IpAddressPort& address, Outbox* out) {
+void Node::Connect(const NodeId& peer, const wire::IpAddressPort& address, Outbox* out,
+                   uint8_t link_type) {
   if (!peer.empty() && links_->LinkTo(peer) != kNoLink) return;
-  out->connects.push_back({peer, address});
+  out->connects.push_back({peer, address, link_type});
 }
 
 void Node::CloseLink(LinkId link, Outbox* out) { out->closes.push_back(link); }

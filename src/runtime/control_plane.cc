@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "p2psip/port/flow_steering.h"
+#include "p2psip/wire/attach.h"
 
 #include "spdlog/spdlog.h"
 
@@ -17,7 +18,7 @@ ControlPlane::ControlPlane(Fabric* fabric, core::NodeConfig config,
                            std::unique_ptr<core::Signer> signer,
                            std::unique_ptr<core::Random> random, const Clock* clock,
                            RcuPublisher<core::RoutingSnapshot>* routing,
-                           LinkManagerOptions handshakes)
+                           LinkManagerOptions handshakes, std::unique_ptr<StreamLinks> streams)
     : NodePart(fabric, fabric->control(), std::move(config), std::move(signer), std::move(random),
                /*topology=*/{}, clock),
       routing_(routing),
@@ -29,6 +30,7 @@ ControlPlane::ControlPlane(Fabric* fabric, core::NodeConfig config,
         };
         return std::move(handshakes);
       }()),
+      streams_(std::move(streams)),
       reports_(fabric->workers()) {}
 
 ControlPlane::~ControlPlane() = default;
@@ -44,7 +46,8 @@ void ControlPlane::RunOnce(int max_wait_ms) {
   uint64_t now_us = clock_->NowUs();
   const uint64_t node_ms = node_->NextDeadline();
   const uint64_t node_us = node_ms >= UINT64_MAX / 1000 ? UINT64_MAX : node_ms * 1000;
-  const uint64_t deadline = std::min(node_us, handshakes_.NextDeadline(now_us));
+  uint64_t deadline = std::min(node_us, handshakes_.NextDeadline(now_us));
+  if (streams_ != nullptr) deadline = std::min(deadline, streams_->NextDeadline(now_us));
   int wait_ms = max_wait_ms;
   if (deadline <= now_us) {
     wait_ms = 0;
@@ -52,17 +55,22 @@ void ControlPlane::RunOnce(int max_wait_ms) {
     wait_ms = static_cast<int>((deadline - now_us + 999) / 1000);
   }
   Waker& waker = fabric_->waker(index_);
-  if (wait_ms > 0) {
-    waker.PrepareToSleep();
-    if (!fabric_->HasWork(index_) && outgoing_.empty()) {
-      pollfd p{waker.fd(), POLLIN, 0};
-      (void)poll(&p, 1, wait_ms);  // EINTR (a signal): the caller checks its flag
-    }
-  }
+  pollfds_.clear();
+  pollfds_.push_back({waker.fd(), POLLIN, 0});
+  if (streams_ != nullptr) streams_->PollFds(&pollfds_);
+  waker.PrepareToSleep();
+  if (fabric_->HasWork(index_) || !outgoing_.empty()) wait_ms = 0;
+  // EINTR (a signal): the caller checks its flag.
+  (void)poll(pollfds_.data(), pollfds_.size(), wait_ms);
   waker.Awake();
   now_us = clock_->NowUs();
   DrainRings(1024, now_us);
   handshakes_.OnTimer(now_us, &handshake_events_);
+  if (streams_ != nullptr) {
+    streams_->Service(now_us, &stream_events_);
+    streams_->OnTimer(now_us, &stream_events_);
+    ApplyStreamEvents(now_us);
+  }
   if (node_->NextDeadline() <= now_us / 1000) node_->OnTimer(now_us / 1000, &outbox_);
   AfterWork(now_us);
   routing_->Reclaim();
@@ -70,6 +78,10 @@ void ControlPlane::RunOnce(int max_wait_ms) {
 
 void ControlPlane::AfterWork(uint64_t now_us) {
   ApplyOutbox(now_us);
+  if (streams_ != nullptr) {
+    streams_->FlushOutput(&stream_events_);
+    ApplyStreamEvents(now_us);
+  }
   ApplyHandshakeEvents();
   FlushHandshakes();
   MaybePublish();
@@ -108,7 +120,13 @@ void ControlPlane::Handle(CrossCoreMessage& m, uint64_t now_us) {
       }
       break;
     case Type::kOpen:
-      OpenLink(m.endpoint, m.peer, now_us);
+      OpenLink(m.endpoint, m.peer, m.link_type, now_us);
+      break;
+    case Type::kSend:  // from another part, on one of this part's TLS/TCP links
+      SendOnLink(m.link, std::move(m.bytes), now_us);
+      break;
+    case Type::kClose:
+      CloseLink(m.link, now_us);
       break;
     case Type::kLinkUp:
       established_[m.endpoint] = {m.link, m.peer};
@@ -131,7 +149,21 @@ void ControlPlane::Handle(CrossCoreMessage& m, uint64_t now_us) {
   }
 }
 
-void ControlPlane::OpenLink(const port::Endpoint& to, const NodeId& peer, uint64_t now_us) {
+void ControlPlane::OpenLink(const port::Endpoint& to, const NodeId& peer, uint8_t link_type,
+                            uint64_t now_us) {
+  if (link_type == wire::kOverlayLinkTlsTcpFhNoIce) {
+    if (streams_ == nullptr) {
+      spdlog::warn("a TLS/TCP link to {} was asked for, but this node has no TLS listener",
+                   to.ToString());
+      return;
+    }
+    if (streams_->Open(to, peer.empty() ? std::nullopt : std::optional<NodeId>(peer), now_us,
+                       &stream_events_) == core::kNoLink) {
+      spdlog::warn("TLS/TCP link to {} could not be made", to.ToString());
+    }
+    ApplyStreamEvents(now_us);
+    return;
+  }
   if (auto it = established_.find(to); it != established_.end()) {
     // Up already (a bootstrap node's address the Node asks for again): say so once more, as
     // a LinkManager does for a link it has.
@@ -144,6 +176,62 @@ void ControlPlane::OpenLink(const port::Endpoint& to, const NodeId& peer, uint64
       to, peer.empty() ? std::nullopt : std::optional<NodeId>(peer), now_us, &handshake_events_);
   if (id == core::kNoLink) {
     spdlog::warn("link to {} refused (too many links or handshakes)", to.ToString());
+  }
+}
+
+void ControlPlane::SendOnLink(core::LinkId link, std::vector<uint8_t> bytes, uint64_t now_us) {
+  if (PartOfLink(link) != index_) {
+    NodePart::SendOnLink(link, std::move(bytes), now_us);
+    return;
+  }
+  if (streams_ != nullptr) streams_->Send(link, bytes, now_us);
+}
+
+void ControlPlane::CloseLink(core::LinkId link, uint64_t now_us) {
+  if (PartOfLink(link) != index_) {
+    NodePart::CloseLink(link, now_us);
+    return;
+  }
+  if (streams_ == nullptr) return;
+  streams_->Close(link, &stream_events_);
+  ApplyStreamEvents(now_us);
+}
+
+void ControlPlane::ApplyStreamEvents(uint64_t now_us) {
+  // Up and down are announced to every part before anything else is said of the link, as a
+  // worker does for its own links.
+  for (int pass = 0; pass < 100 && !stream_events_.empty(); ++pass) {
+    LinkEvents events;
+    std::swap(events, stream_events_);
+    const uint64_t now_ms = now_us / 1000;
+    for (const LinkEvents::Up& u : events.ups) {
+      CrossCoreMessage m;
+      m.type = Type::kLinkUp;
+      m.link = u.link;
+      m.peer = u.peer;
+      m.endpoint = streams_->links().RemoteOf(u.link);
+      outgoing_.Broadcast(m);
+      node_->OnLinkUp(u.link, u.peer, now_ms, &outbox_);
+    }
+    for (const LinkEvents::Message& msg : events.messages) {
+      node_->OnMessage(msg.link, msg.bytes, now_ms, &outbox_);
+    }
+    for (const LinkEvents::Down& d : events.downs) {
+      if (d.was_up) {
+        spdlog::info("TLS/TCP link {} to {} down: {}", d.link, d.remote.ToString(),
+                     std::string(d.why.message()));
+      } else if (d.why.code() != absl::StatusCode::kCancelled) {
+        last_link_failure_ = d.why;
+        spdlog::info("TLS/TCP link to {} not established: {}", d.remote.ToString(),
+                     std::string(d.why.message()));
+      }
+      CrossCoreMessage m;
+      m.type = Type::kLinkDown;
+      m.link = d.link;
+      outgoing_.Broadcast(m);
+      node_->OnLinkDown(d.link, now_ms, &outbox_);
+    }
+    ApplyOutbox(now_us);
   }
 }
 

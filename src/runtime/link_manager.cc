@@ -106,6 +106,24 @@ void LinkManager::OnDatagram(const port::Endpoint& from, std::span<const uint8_t
   for (std::vector<uint8_t>& m : messages) events->messages.push_back({id, std::move(m)});
 }
 
+core::LinkId LinkManager::Accept(const port::Endpoint& from, uint64_t now_us) {
+  if (!options_.accept_inbound || by_remote_.contains(from)) return core::kNoLink;
+  const core::LinkId id = Create(from, link::SecureRole::kServer, std::nullopt, now_us);
+  if (id != core::kNoLink) ++counters_.accepted;
+  return id;
+}
+
+void LinkManager::Fail(core::LinkId id, absl::Status why, LinkEvents* events) {
+  auto it = links_.find(id);
+  if (it == links_.end()) return;
+  if (it->second.reported_up) {
+    ++counters_.failed;
+  } else {
+    ++counters_.handshake_failures;
+  }
+  Remove(id, it->second.reported_up, std::move(why), events);
+}
+
 void LinkManager::Send(core::LinkId id, std::span<const uint8_t> message, uint64_t now_us) {
   auto it = links_.find(id);
   if (it == links_.end()) {
@@ -150,6 +168,13 @@ void LinkManager::Check(core::LinkId id, Entry& e, uint64_t now_us, LinkEvents* 
       ++counters_.handshake_failures;
     }
     if (why.ok()) why = absl::UnavailableError("the peer stopped acknowledging");
+    // A failed session's fatal alert (an untrusted certificate, say) still goes out, so that the
+    // peer learns at once why instead of retransmitting its flight until its own timeout.
+    if (state == link::OverlayLink::State::kFailed) {
+      for (std::vector<uint8_t>& d : e.link->TakeOutput()) {
+        closing_.push_back({e.remote, std::move(d)});
+      }
+    }
     Remove(id, e.reported_up, std::move(why), events);
     return;
   }

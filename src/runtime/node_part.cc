@@ -90,7 +90,7 @@ void NodePart::ApplyOutbox(uint64_t now_us) {
         ++counters_.connect_bad_address;
         continue;
       }
-      OpenLink(*to, c.peer, now_us);
+      OpenLink(*to, c.peer, c.link_type, now_us);
     }
     for (core::LinkId l : out.closes) CloseLink(l, now_us);
     for (core::Outbox::Handoff& h : out.handoffs) {
@@ -111,21 +111,22 @@ void NodePart::SendOnLink(core::LinkId link, std::vector<uint8_t> bytes, uint64_
   m.type = Type::kSend;
   m.link = link;
   m.bytes = std::move(bytes);
-  outgoing_.Post(LinkOwner(link), std::move(m));
+  outgoing_.Post(PartOfLink(link), std::move(m));
 }
 
 void NodePart::CloseLink(core::LinkId link, uint64_t) {
   CrossCoreMessage m;
   m.type = Type::kClose;
   m.link = link;
-  outgoing_.Post(LinkOwner(link), std::move(m));
+  outgoing_.Post(PartOfLink(link), std::move(m));
 }
 
-void NodePart::OpenLink(const port::Endpoint& to, const NodeId& peer, uint64_t) {
+void NodePart::OpenLink(const port::Endpoint& to, const NodeId& peer, uint8_t link_type, uint64_t) {
   CrossCoreMessage m;
   m.type = Type::kOpen;
   m.endpoint = to;
   m.peer = peer;
+  m.link_type = link_type;
   outgoing_.Post(fabric_->control(), std::move(m));  // handshakes run on the slow path
 }
 

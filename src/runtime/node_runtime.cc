@@ -30,6 +30,17 @@ absl::StatusOr<std::unique_ptr<NodeRuntime>> NodeRuntime::Create(NodeRuntimeOpti
   rt->qsbr_ = *std::move(qsbr);
   rt->routing_ = std::make_unique<RcuPublisher<core::RoutingSnapshot>>(rt->qsbr_.get());
 
+  std::unique_ptr<StreamLinks> streams;
+  if (options.tls_listen.has_value()) {
+    LinkManagerOptions stream_links = std::move(options.stream_links);
+    stream_links.id_stride = kLinkIdStride;
+    stream_links.id_offset = kControlLinkOwner;
+    absl::StatusOr<std::unique_ptr<StreamLinks>> made =
+        StreamLinks::Create(*options.tls_listen, std::move(stream_links));
+    if (!made.ok()) return made.status();
+    streams = *std::move(made);
+    options.config.tls_address = streams->local_endpoint().ToWire();
+  }
   for (uint32_t i = 0; i < n; ++i) {
     absl::StatusOr<std::unique_ptr<core::Signer>> signer = options.make_signer();
     if (!signer.ok()) return signer.status();
@@ -40,9 +51,10 @@ absl::StatusOr<std::unique_ptr<NodeRuntime>> NodeRuntime::Create(NodeRuntimeOpti
   }
   absl::StatusOr<std::unique_ptr<core::Signer>> signer = options.make_signer();
   if (!signer.ok()) return signer.status();
-  rt->control_ = std::make_unique<ControlPlane>(
-      rt->fabric_.get(), options.config, *std::move(signer),
-      options.make_random(static_cast<uint32_t>(n)), clock, rt->routing_.get(), options.links);
+  rt->control_ =
+      std::make_unique<ControlPlane>(rt->fabric_.get(), options.config, *std::move(signer),
+                                     options.make_random(static_cast<uint32_t>(n)), clock,
+                                     rt->routing_.get(), options.links, std::move(streams));
   return rt;
 }
 

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "core/link_table.h"
 #include "nlohmann/json.hpp"
 #include "p2psip/runtime/stats_json.h"
 #include "p2psip/runtime/stats_provider.h"
+#include "p2psip/runtime/stream_links.h"
 
 namespace p2psip::runtime {
 
@@ -38,6 +38,13 @@ json CountersJson(const WorkerCounters& c) {
 
 json CountersJson(const OutgoingCounters& c) {
   return {{"posted", c.posted}, {"deferred", c.deferred}, {"dropped", c.dropped}};
+}
+
+// A link to a node that is not (yet) a peer of this node's routing table: a client attached
+// to it, or a peer before its first Update.
+bool IsClient(const core::Node& node, const LinkInfo& l) {
+  const core::ChordTable* table = node.chord_table();
+  return l.up && table != nullptr && !table->Contains(core::RingId::Of(l.peer));
 }
 
 // Adds every number of `part` to the same key of `total`.
@@ -103,10 +110,17 @@ std::string RuntimeStatsJson(const NodeRuntime& runtime, const NodeStatsContext&
     for (const char* key : {"node", "links", "port", "runtime"}) Accumulate(totals[key], core[key]);
     Accumulate(storage, core["storage"]);
     for (const LinkInfo& l : report->link_table) {
-      const core::LinkTable::Link* entry = node.links().Find(l.id);
-      links.push_back(LinkJson(l, report->core, entry != nullptr && entry->client));
+      links.push_back(LinkJson(l, report->core, IsClient(node, l)));
+      links.back()["transport"] = "dtls";
     }
     per_core.push_back(std::move(core));
+  }
+  if (const StreamLinks* streams = control.streams(); streams != nullptr) {
+    for (const LinkInfo& l : streams->links().Links()) {
+      links.push_back(LinkJson(l, control.index(), IsClient(node, l)));
+      links.back()["transport"] = "tls";
+    }
+    Accumulate(totals["links"], runtime::CountersJson(streams->links().counters()));
   }
   json doc = {
       {"node_id", node.id().ToHex()},

@@ -112,6 +112,9 @@ struct Outbox {
   struct Connect {
     NodeId peer;                  // the Node-ID the link must authenticate as
     wire::IpAddressPort address;  // where the peer said it can be reached (its candidate)
+    // The candidate's OverlayLinkType (wire/attach.h): DTLS over UDP, or TLS over TCP
+    // (kOverlayLinkTlsTcpFhNoIce). 0: DTLS (a bootstrap node's configured address).
+    uint8_t link_type = 0;
   };
   // A message for this node that another part of it handles (Node::SetDispatcher): the
   // runtime passes it, as it arrived, to that part's Node::OnHandedOff.

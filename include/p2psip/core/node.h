@@ -67,6 +67,11 @@ struct NodeConfig {
   // node (0 = never).
   uint64_t partition_check_ms = 3600000;
   uint64_t link_wait_ms = 10000;  // AttachAns received, link not up: give up after
+  // Where this node accepts RELOAD over TLS/TCP (RFC 6940 TLS-TCP-FH-NO-ICE), offered as a
+  // second candidate in its Attach; port 0: not offered (DTLS over UDP at `address` only).
+  wire::IpAddressPort tls_address;
+  // Given candidates of both kinds, link over TLS/TCP rather than DTLS/UDP.
+  bool prefer_tls = false;
   ChordTable::Options chord;
   // Storage (§7): the kinds this overlay stores (null: the built-in kinds with their default
   // limits), how many shards split the Resource-IDs, and the successor replacement hold-down
@@ -269,7 +274,8 @@ class Node : private TopologyHost, private StorageHost {
   Random& random() override { return *random_; }
   void SendRequest(std::vector<wire::Destination> destinations, uint16_t code,
                    const wire::Body& body, uint64_t cookie, uint64_t now_ms, Outbox* out) override;
-  void Connect(const NodeId& peer, const wire::IpAddressPort& address, Outbox* out) override;
+  void Connect(const NodeId& peer, const wire::IpAddressPort& address, Outbox* out,
+               uint8_t link_type = 0) override;
   void CloseLink(LinkId link, Outbox* out) override;
 
   // StorageHost (topology() is the public accessor above)

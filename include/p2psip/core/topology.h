@@ -53,7 +53,9 @@ class TopologyHost {
                            const wire::Body& body, uint64_t cookie, uint64_t now_ms,
                            Outbox* out) = 0;
   // Asks the link layer for a link to `peer` at `address` (no-op if one exists).
-  virtual void Connect(const NodeId& peer, const wire::IpAddressPort& address, Outbox* out) = 0;
+  // `link_type`: the candidate's OverlayLinkType (0: DTLS, as for a bootstrap address).
+  virtual void Connect(const NodeId& peer, const wire::IpAddressPort& address, Outbox* out,
+                       uint8_t link_type = 0) = 0;
   virtual void CloseLink(LinkId link, Outbox* out) = 0;
 };
 

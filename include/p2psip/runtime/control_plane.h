@@ -29,6 +29,7 @@
 #include "p2psip/runtime/link_manager.h"
 #include "p2psip/runtime/node_part.h"
 #include "p2psip/runtime/rcu.h"
+#include "p2psip/runtime/stream_links.h"
 
 namespace p2psip::runtime {
 
@@ -38,10 +39,12 @@ class ControlPlane final : public NodePart {
 
   // `routing` is where the snapshots go (this thread is its only writer). Both, the fabric and
   // the clock must outlive the control plane.
-  // `handshakes` configures the links it makes (context, framing, limits on handshakes).
+  // `handshakes` configures the links it makes (context, framing, limits on handshakes);
+  // `streams` (may be null) carries RELOAD over TLS/TCP, whose links stay on this part.
   ControlPlane(Fabric* fabric, core::NodeConfig config, std::unique_ptr<core::Signer> signer,
                std::unique_ptr<core::Random> random, const Clock* clock,
-               RcuPublisher<core::RoutingSnapshot>* routing, LinkManagerOptions handshakes);
+               RcuPublisher<core::RoutingSnapshot>* routing, LinkManagerOptions handshakes,
+               std::unique_ptr<StreamLinks> streams = nullptr);
   ~ControlPlane() override;
 
   // Starts the overlay algorithm (join, or become the first node).
@@ -74,6 +77,8 @@ class ControlPlane final : public NodePart {
   const WorkerCounters& counters() const { return counters_; }
   // The handshakes' manager (its counters: handshakes begun, completed, failed...).
   const LinkManager& handshakes() const { return handshakes_; }
+  // The TLS/TCP links (null when the node offers none).
+  const StreamLinks* streams() const { return streams_.get(); }
   // Why the latest handshake failed (OK if none has).
   const absl::Status& last_link_failure() const { return last_link_failure_; }
   uint64_t snapshots_published() const { return published_; }
@@ -81,7 +86,12 @@ class ControlPlane final : public NodePart {
  private:
   void Handle(CrossCoreMessage& message, uint64_t now_us) override;
   void OnResult(core::Outbox::Result result) override;
-  void OpenLink(const port::Endpoint& to, const NodeId& peer, uint64_t now_us) override;
+  void OpenLink(const port::Endpoint& to, const NodeId& peer, uint8_t link_type,
+                uint64_t now_us) override;
+  void SendOnLink(core::LinkId link, std::vector<uint8_t> bytes, uint64_t now_us) override;
+  void CloseLink(core::LinkId link, uint64_t now_us) override;
+  // TLS/TCP link events: to this part's Node and every other part.
+  void ApplyStreamEvents(uint64_t now_us);
   // Links that came up go to their owners; failed handshakes are forgotten there.
   void ApplyHandshakeEvents();
   void FlushHandshakes();
@@ -92,6 +102,9 @@ class ControlPlane final : public NodePart {
 
   RcuPublisher<core::RoutingSnapshot>* routing_;
   LinkManager handshakes_;
+  std::unique_ptr<StreamLinks> streams_;
+  LinkEvents stream_events_;
+  std::vector<pollfd> pollfds_;
   LinkEvents handshake_events_;
   std::vector<OutDatagram> handshake_tx_;
   // Up links (announced by their owners): a handshake datagram that was on its way here when

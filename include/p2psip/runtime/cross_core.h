@@ -57,6 +57,7 @@ struct CrossCoreMessage {
   core::LinkId link = core::kNoLink;
   port::Endpoint endpoint;
   NodeId peer;
+  uint8_t link_type = 0;  // kOpen: the candidate's OverlayLinkType (0: DTLS)
   std::vector<uint8_t> bytes;
   std::shared_ptr<const core::ConfigurationDecision> decision;
   std::shared_ptr<const WorkerReport> report;

@@ -152,6 +152,12 @@ class LinkManager {
                     LinkEvents* events);
   void OnDatagram(const port::Endpoint& from, std::span<const uint8_t> bytes, uint64_t now_us,
                   LinkEvents* events);
+  // A connection a peer made (TLS over TCP: the transport says a link begins, no ClientHello
+  // check): a server-side link to `from`. kNoLink when refused (limits) or `from` has a link.
+  core::LinkId Accept(const port::Endpoint& from, uint64_t now_us);
+  // The transport under `link` failed (a TCP connection reset or closed): the link goes down
+  // with `why`.
+  void Fail(core::LinkId link, absl::Status why, LinkEvents* events);
   void Send(core::LinkId link, std::span<const uint8_t> message, uint64_t now_us);
   // Closes the link (close_notify) and reports it down.
   void Close(core::LinkId link, LinkEvents* events);
@@ -168,6 +174,11 @@ class LinkManager {
   bool MayOpen(std::span<const uint8_t> datagram);
   // The remote endpoint of `link` (a default Endpoint if there is no such link).
   port::Endpoint RemoteOf(core::LinkId link) const;
+  // The link (up or not) to `remote`, or kNoLink.
+  core::LinkId LinkTo(const port::Endpoint& remote) const {
+    auto it = by_remote_.find(remote);
+    return it == by_remote_.end() ? core::kNoLink : it->second;
+  }
   // Whether a link (up or not) to `remote` exists here.
   bool Knows(const port::Endpoint& remote) const { return by_remote_.contains(remote); }
   uint64_t NextDeadline(uint64_t now_us) const;

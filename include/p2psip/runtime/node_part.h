@@ -27,8 +27,11 @@
 namespace p2psip::runtime {
 
 inline constexpr uint32_t kLinkIdStride = 64;
-inline constexpr uint32_t kMaxWorkers = kLinkIdStride;
+// Links numbered with this owner belong to the control part (TLS/TCP links, stream_links.h).
+inline constexpr uint32_t kControlLinkOwner = kLinkIdStride - 1;
+inline constexpr uint32_t kMaxWorkers = kControlLinkOwner;
 
+// The worker that owns `link`, or kControlLinkOwner.
 inline uint32_t LinkOwner(core::LinkId link) { return link % kLinkIdStride; }
 
 class NodePart {
@@ -60,8 +63,15 @@ class NodePart {
   virtual void SendOnLink(core::LinkId link, std::vector<uint8_t> bytes, uint64_t now_us);
   // By default posted to the link's owner.
   virtual void CloseLink(core::LinkId link, uint64_t now_us);
-  // By default posted to the control part, which runs the handshake.
-  virtual void OpenLink(const port::Endpoint& to, const NodeId& peer, uint64_t now_us);
+  // By default posted to the control part, which runs the handshake. `link_type`: the
+  // candidate's OverlayLinkType (0: DTLS).
+  virtual void OpenLink(const port::Endpoint& to, const NodeId& peer, uint8_t link_type,
+                        uint64_t now_us);
+  // The part that owns `link`.
+  uint32_t PartOfLink(core::LinkId link) const {
+    const uint32_t owner = LinkOwner(link);
+    return owner == kControlLinkOwner ? fabric_->control() : owner;
+  }
   // An application result (only the control part makes application requests).
   virtual void OnResult(core::Outbox::Result result);
 

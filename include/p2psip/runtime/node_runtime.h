@@ -48,6 +48,10 @@ struct NodeRuntimeOptions {
   std::function<std::unique_ptr<core::Random>(uint32_t part)> make_random;
   WorkerOptions worker;
   size_t ring_capacity = 4096;
+  // RELOAD over TLS/TCP on the control part: where to listen (port 0: no TLS/TCP links) and
+  // the links' options (a kStream context and framing). config.tls_address is set from it.
+  std::optional<port::Endpoint> tls_listen;
+  LinkManagerOptions stream_links;
 };
 
 class NodeRuntime {

@@ -5,8 +5,9 @@
 //     "address": "ip:port", "joined": bool, "uptime_s": int, "software": str, "cores": int,
 //     "ring": {"self": hex, "predecessors": [hex...], "successors": [hex...],
 //              "fingers": [hex... distinct peers]},                       (closest first)
-//     "links": [{"id", "core", "remote", "peer" (hex or ""), "up", "client", "opened_here",
-//                "cipher"}],
+//     "links": [{"id", "core" (the control part's index for TLS/TCP links), "remote", "peer"
+//                (hex or ""), "up", "client" (not a routing-table peer: a client, or a peer
+//                before its first Update), "opened_here", "cipher", "transport": dtls|tls}],
 //     "storage": {"resources", "values", "certificates"},               (totals over the shards)
 //     "counters": {"node": {NodeCounters}, "links": {LinkManagerCounters},
 //                  "port": {PortCounters}, "runtime": {WorkerCounters}}, (totals over the parts)

@@ -18,6 +18,7 @@
 #include "p2psip/port/flow_steering.h"
 #include "p2psip/port/udp_port.h"
 #include "p2psip/runtime/crypto_random.h"
+#include "p2psip/runtime/stream_links.h"
 #include "p2psip/wire/codec.h"
 #include "p2psip/wire/hashes.h"
 #include "p2psip/wire/stored_data.h"
@@ -42,7 +43,7 @@ class RuntimeTest : public ::testing::Test {
   // `slot` of runtimes_ (-1: a new one). The first one made is the bootstrap node; the others
   // join through it. A node made again with the same id keeps its certificate.
   NodeRuntime& Make(const NodeId& id, const std::string& address, uint32_t workers,
-                    uint16_t port = 0, int slot = -1) {
+                    uint16_t port = 0, int slot = -1, bool tls = false) {
     if (!members_.contains(id.ToHex())) members_.emplace(id.ToHex(), pki_.Issue(id));
     const Pki::Member member = members_.at(id.ToHex());
     port::UdpPortOptions port_options;
@@ -66,6 +67,16 @@ class RuntimeTest : public ::testing::Test {
     auto context = link::SecureContext::Create(key, {member.cert}, pki_.trust());
     EXPECT_TRUE(context.ok()) << context.status();
     o.links.context = *context;
+    if (tls) {  // also RELOAD over TLS/TCP, preferred where the peer offers it too
+      link::SecureContextOptions stream;
+      stream.transport = link::SecureTransport::kStream;
+      auto tls_context = link::SecureContext::Create(key, {member.cert}, pki_.trust(), stream);
+      EXPECT_TRUE(tls_context.ok()) << tls_context.status();
+      o.stream_links.context = *tls_context;
+      o.stream_links.framing.mode = link::LinkMode::kStream;
+      o.tls_listen = *port::Endpoint::Parse(address + ":0");
+      o.config.prefer_tls = true;
+    }
     o.make_signer = [member,
                      trust = pki_.trust()]() -> absl::StatusOr<std::unique_ptr<core::Signer>> {
       auto k = crypto::SigningKey::FromPrivateKeyDer(member.key_der);
@@ -264,6 +275,79 @@ TEST_F(RuntimeTest, ThreeMultiCoreNodesFormARingStoreFetchAndLeave) {
       ASSERT_TRUE(r.status.ok()) << "after leave, fetch " << n << "/" << int(i) << ": " << r.status;
     }
   }
+}
+
+TEST_F(RuntimeTest, PeersThatOfferTlsOverTcpLinkOverItAndTheRingWorksAcrossBothKinds) {
+  Make(IdOf(0x10), "127.0.0.1", 2);                       // DTLS only
+  Make(IdOf(0x60), "127.0.0.2", 2, 0, -1, /*tls=*/true);  // both, prefers TLS/TCP
+  Make(IdOf(0xB0), "127.0.0.3", 1, 0, -1, /*tls=*/true);
+  ASSERT_TRUE(SpinUntil([&] { return AllJoined(); }, 20000));
+  ASSERT_TRUE(SpinUntil(
+      [&] {
+        for (size_t i = 0; i < 3; ++i) {
+          const core::ChordTable* t = runtimes_[i]->control().node().chord_table();
+          if (t == nullptr || t->successors().empty() ||
+              t->successors().front() !=
+                  core::RingId::Of(runtimes_[(i + 1) % 3]->control().node().id())) {
+            return false;
+          }
+        }
+        return true;
+      },
+      20000))
+      << "the ring did not settle";
+  // The two TLS nodes reach each other over TLS/TCP, held by their control parts; the DTLS-only
+  // node reaches both over DTLS.
+  for (size_t n : {1, 2}) {
+    const StreamLinks* streams = runtimes_[n]->control().streams();
+    ASSERT_NE(streams, nullptr);
+    EXPECT_GE(streams->links().counters().up, 1u) << "node " << n;
+    for (const LinkInfo& l : streams->links().Links()) {
+      EXPECT_EQ(LinkOwner(l.id), kControlLinkOwner);
+      if (l.up) {
+        EXPECT_EQ(l.peer, runtimes_[3 - n]->control().node().id());
+      }
+    }
+  }
+  EXPECT_EQ(runtimes_[0]->control().streams(), nullptr);
+  // Storage across both kinds of links: values of every node, fetched through every other.
+  for (size_t n = 0; n < 3; ++n) {
+    const NodeId id = runtimes_[n]->control().node().id();
+    for (uint8_t i = 1; i <= 5; ++i) {
+      const uint64_t now_ms = clock_.NowMs();
+      core::Outbox::Result r = Await(n, [&](core::Node& node, uint64_t now, core::Outbox* out) {
+        return node.Store(TurnRes(id, i), wire::kKindTurnService,
+                          {wire::StoredData{now_ms, 600, wire::DataValue{true, {'s', i}}, {}}}, now,
+                          out);
+      });
+      ASSERT_TRUE(r.status.ok()) << "store " << n << "/" << int(i) << ": " << r.status;
+    }
+  }
+  for (size_t n = 0; n < 3; ++n) {
+    const NodeId id = runtimes_[n]->control().node().id();
+    for (size_t from : {(n + 1) % 3, (n + 2) % 3}) {
+      for (uint8_t i = 1; i <= 5; ++i) {
+        core::Outbox::Result r =
+            Await(from, [&](core::Node& node, uint64_t now, core::Outbox* out) {
+              return node.Fetch(TurnRes(id, i), {TurnSpec()}, now, out);
+            });
+        ASSERT_TRUE(r.status.ok())
+            << "fetch " << n << "/" << int(i) << " from " << from << ": " << r.status;
+      }
+    }
+  }
+  // A TLS node's shards (workers) answered requests that arrived over TLS/TCP on its control
+  // part: they were handed off to them.
+  uint64_t handoffs_in = 0;
+  ASSERT_TRUE(SpinUntil(
+      [&] {
+        handoffs_in = 0;
+        for (const auto& rep : runtimes_[1]->control().reports()) {
+          if (rep != nullptr) handoffs_in += rep->worker.handoffs_in;
+        }
+        return handoffs_in > 0;
+      },
+      5000));
 }
 
 TEST_F(RuntimeTest, APeerKilledAndRestartedOnTheSameAddressIsLinkedAgain) {

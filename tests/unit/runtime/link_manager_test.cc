@@ -149,6 +149,28 @@ TEST_F(LinkManagerTest, AnUpLinkMovesToAnotherManagerWithItsSession) {
   EXPECT_EQ(a.links->counters().released, 1u);
 }
 
+// A certificate of another CA: the end that refuses it sends its alert, so the other end fails
+// at once too (instead of retransmitting its flight until its handshake timeout).
+TEST_F(LinkManagerTest, ARefusedHandshakeEndsOnBothSidesAtOnce) {
+  End a = Make(1, "127.0.0.1:7000");
+  Pki foreign;
+  Pki::Member m = foreign.Issue(IdOf(2));
+  LinkManagerOptions o;
+  o.context = testing::ContextOf(foreign, m);
+  o.local = At("127.0.0.2:7000");
+  End b{o.local, std::make_unique<LinkManager>(o), {}, IdOf(2)};
+  ASSERT_NE(a.links->Open(b.at, std::nullopt, now_us_, &a.events), core::kNoLink);
+  Pump(a, b);
+  EXPECT_EQ(a.links->counters().handshake_failures, 1u);
+  EXPECT_EQ(b.links->counters().handshake_failures, 1u);
+  EXPECT_EQ(a.links->size(), 0u);
+  EXPECT_EQ(b.links->size(), 0u);
+  ASSERT_EQ(b.events.downs.size(), 1u);
+  EXPECT_FALSE(b.events.downs[0].was_up);
+  EXPECT_TRUE(a.events.ups.empty());
+  EXPECT_TRUE(b.events.ups.empty());
+}
+
 TEST_F(LinkManagerTest, LinkIdsFollowTheOffsetFunction) {
   Pki::Member m = pki_.Issue(IdOf(1));
   LinkManagerOptions o;

@@ -8,7 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/certificate_signer.h"
+#include "p2psip/crypto/certificate.h"
 #include "port/kernel/sockaddr.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 #include "p2psip/runtime/crypto_random.h"
 
@@ -43,6 +45,22 @@ std::string IdentityDir(const std::string& state_dir) {
   return std::filesystem::exists(client + "/node/cert.der", ec) ? client : state_dir;
 }
 
+// A handshake that failed for good: our check of the peer's certificate (its chain, its
+// Node-ID) or the peer's alert refusing ours. Timeouts and unreachable peers are worth waiting
+// for: the peer may be starting.
+bool IsRefusal(const absl::Status& s) {
+  if (s.ok()) return false;
+  if (crypto::CertificateErrorOf(s).has_value()) return true;
+  switch (s.code()) {
+    case absl::StatusCode::kAborted:           // the peer's fatal alert
+    case absl::StatusCode::kPermissionDenied:  // not the Node-ID we meant to reach
+    case absl::StatusCode::kUnauthenticated:   // no certificate
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 void AddClientOptions(CLI::App& app, ClientOptions* o) {
@@ -63,6 +81,11 @@ void AddClientOptions(CLI::App& app, ClientOptions* o) {
 }
 
 absl::StatusOr<std::unique_ptr<ClientSession>> ClientSession::Open(const ClientOptions& o) {
+  // The client node's log goes to stderr: stdout is the command's output (JSON with --json),
+  // and spdlog's default logger writes to stdout.
+  if (spdlog::get("p2psip") == nullptr) {
+    spdlog::set_default_logger(spdlog::stderr_color_mt("p2psip"));
+  }
   spdlog::set_level(spdlog::level::from_str(o.log_level));
   const runtime::Clock clock;
   absl::StatusOr<runtime::NodeIdentity> identity =
@@ -124,6 +147,9 @@ absl::Status ClientSession::Attach(const port::Endpoint& via) {
       }
     }
     if (loop_->node().joined() && !via_peer_.empty()) return absl::OkStatus();
+    // A certificate refused, by us or by the peer, is refused again on every retry: say so now
+    // rather than when the timeout runs out.
+    if (via_peer_.empty() && IsRefusal(loop_->last_link_failure())) break;
   }
   if (!loop_->last_link_failure().ok() && via_peer_.empty()) {
     return absl::UnavailableError(absl::StrCat("no link to ", via.ToString(), ": ",

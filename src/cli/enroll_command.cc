@@ -2,7 +2,9 @@
 //
 //   p2psip enroll-server --dir DIR [--listen 127.0.0.1:6084] [--validity-days N]
 //                        [--max-nodeids N]
-//   p2psip enroll-user --dir DIR NAME [--password-file F]
+//   p2psip enroll-user --dir DIR [NAME] [--batch FILE] [--password-file F]
+//   p2psip enroll-user --dir DIR [NAME] [--batch FILE] --provision OUT [--key-type ecdsa|rsa]
+//                      [--validity-days N]
 //   p2psip enroll --config-url https://HOST:PORT/.well-known/reload-config --root-cert FILE
 //                 --user NAME [--password-file F | --self-signed] --out DIR2 [--nodeids N]
 //                 [--key-type rsa|ecdsa]
@@ -10,6 +12,13 @@
 //
 // DIR is the overlay directory of `p2psip overlay init`; enroll-server adds DIR/https and
 // DIR/enrollment. A password comes from the file (its first line) or one line on stdin.
+//
+// enroll-user takes its users from NAME and/or FILE (one name a line; blank lines and lines
+// starting with # skipped), so that an operator adds many in one run (one read and one write of
+// the users file). With --provision it sets no password: it issues each user's identity straight
+// from DIR's CA into OUT/NAME (the layout `enroll --out` writes: overlay.relo, node/key.der,
+// node/cert.der), as a carrier provisions subscribers in bulk (bootstrap/provisioner.h); the
+// Node-IDs are recorded like the enrollment server's, so a later enrollment keeps them.
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -23,12 +32,16 @@
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "cli/commands.h"
 #include "p2psip/bootstrap/enrollment_client.h"
 #include "p2psip/bootstrap/file_util.h"
 #include "p2psip/bootstrap/https_client.h"
+#include "p2psip/bootstrap/provisioner.h"
 #include "p2psip/bootstrap/server_directory.h"
 #include "p2psip/bootstrap/user_database.h"
 
@@ -152,21 +165,99 @@ int RunServer(const std::string& dir, const std::string& listen, int validity_da
   return kExitOk;
 }
 
-int RunUser(const std::string& dir, const std::string& name, const std::string& password_file) {
-  absl::StatusOr<std::string> password = ReadPassword(password_file);
-  if (!password.ok()) return Fail("enroll-user", password.status(), kExitBadUsage);
-  const bootstrap::OverlayDirectory d{dir};
-  if (absl::Status s = bootstrap::MakeDirectories(dir + "/enrollment", 0700); !s.ok()) {
-    return Fail("enroll-user", s);
+struct UserArgs {
+  std::string dir, name, batch, password_file, provision, key_type = "ecdsa";
+  int validity_days = 30;
+};
+
+// NAME, then the names of the batch file, in order; a name given twice counts once.
+absl::StatusOr<std::vector<std::string>> UserNames(const UserArgs& a) {
+  std::vector<std::string> names;
+  if (!a.name.empty()) names.push_back(a.name);
+  if (!a.batch.empty()) {
+    absl::StatusOr<std::string> text = bootstrap::ReadFileBounded(a.batch, size_t{64} << 20);
+    if (!text.ok()) return text.status();
+    size_t line_number = 0;
+    for (absl::string_view piece : absl::StrSplit(*text, '\n')) {
+      ++line_number;
+      const std::string line(absl::StripAsciiWhitespace(piece));
+      if (line.empty() || line.front() == '#') continue;
+      if (!bootstrap::IsValidUserName(line)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(a.batch, ":", line_number, ": \"", line, "\" is not a user name"));
+      }
+      names.push_back(line);
+    }
+  }
+  if (names.empty()) return absl::InvalidArgumentError("no user: give NAME or --batch FILE");
+  std::vector<std::string> unique;
+  absl::flat_hash_set<std::string> seen;
+  for (std::string& n : names) {
+    if (seen.insert(n).second) unique.push_back(std::move(n));
+  }
+  return unique;
+}
+
+int RunProvision(const UserArgs& a, const std::vector<std::string>& names) {
+  constexpr char kCmd[] = "enroll-user";
+  absl::StatusOr<std::unique_ptr<bootstrap::Provisioner>> provisioner =
+      bootstrap::Provisioner::Open(a.dir);
+  if (!provisioner.ok()) return Fail(kCmd, provisioner.status());
+  const crypto::SignatureScheme scheme = a.key_type == "rsa"
+                                             ? crypto::SignatureScheme::kRsa2048Sha256
+                                             : crypto::SignatureScheme::kEcdsaP256Sha256;
+  const int64_t now_s = static_cast<int64_t>(std::time(nullptr));
+  int status = kExitOk;
+  size_t issued = 0;
+  for (const std::string& name : names) {
+    const std::string out = a.provision + "/" + name;
+    absl::StatusOr<bootstrap::ProvisionedIdentity> id =
+        (*provisioner)->Issue(name, out, scheme, now_s, int64_t{a.validity_days} * 86400);
+    if (!id.ok()) {
+      // Keep going: the others are still worth issuing, and their Node-IDs worth recording.
+      std::fprintf(stderr, "p2psip %s: %s: %s\n", kCmd, name.c_str(),
+                   std::string(id.status().message()).c_str());
+      status = kExitFailure;
+      continue;
+    }
+    ++issued;
+    std::printf("provisioned %s Node-ID %s in %s\n", name.c_str(), Hex(id->node_ids).c_str(),
+                out.c_str());
+  }
+  if (absl::Status s = (*provisioner)->Save(); !s.ok()) return Fail(kCmd, s);
+  if (names.size() > 1) {
+    std::fprintf(stderr, "p2psip %s: %zu of %zu identities issued into %s\n", kCmd, issued,
+                 names.size(), a.provision.c_str());
+  }
+  return status;
+}
+
+int RunUser(const UserArgs& a) {
+  constexpr char kCmd[] = "enroll-user";
+  absl::StatusOr<std::vector<std::string>> names = UserNames(a);
+  if (!names.ok()) return Fail(kCmd, names.status(), kExitBadUsage);
+  if (!a.provision.empty()) return RunProvision(a, *names);
+  absl::StatusOr<std::string> password = ReadPassword(a.password_file);
+  if (!password.ok()) return Fail(kCmd, password.status(), kExitBadUsage);
+  const bootstrap::OverlayDirectory d{a.dir};
+  if (absl::Status s = bootstrap::MakeDirectories(a.dir + "/enrollment", 0700); !s.ok()) {
+    return Fail(kCmd, s);
   }
   absl::StatusOr<bootstrap::UserDatabase> users = bootstrap::UserDatabase::Load(d.Users());
-  if (!users.ok()) return Fail("enroll-user", users.status());
-  const bool existed = users->Contains(name);
-  if (absl::Status s = users->SetPassword(name, *password); !s.ok()) {
-    return Fail("enroll-user", s, kExitBadUsage);
+  if (!users.ok()) return Fail(kCmd, users.status());
+  std::vector<bool> existed;
+  for (const std::string& name : *names) {
+    existed.push_back(users->Contains(name));
+    if (absl::Status s = users->SetPassword(name, *password); !s.ok()) {
+      return Fail(kCmd, absl::Status(s.code(), absl::StrCat(name, ": ", s.message())),
+                  kExitBadUsage);
+    }
   }
-  if (absl::Status s = users->Save(d.Users()); !s.ok()) return Fail("enroll-user", s);
-  std::printf("%s user %s in %s\n", existed ? "updated" : "added", name.c_str(), d.Users().c_str());
+  if (absl::Status s = users->Save(d.Users()); !s.ok()) return Fail(kCmd, s);
+  for (size_t i = 0; i < names->size(); ++i) {
+    std::printf("%s user %s in %s\n", existed[i] ? "updated" : "added", (*names)[i].c_str(),
+                d.Users().c_str());
+  }
   return kExitOk;
 }
 
@@ -250,20 +341,32 @@ void AddEnrollCommands(CLI::App& app, Action* action) {
     };
   });
 
-  struct UserArgs {
-    std::string dir, name, password_file;
-  };
   auto user = std::make_shared<UserArgs>();
-  CLI::App* u = app.add_subcommand("enroll-user",
-                                   "Add a user of the enrollment server, or set "
-                                   "its password (read from a file or stdin)");
+  CLI::App* u = app.add_subcommand(
+      "enroll-user",
+      "Add users of the enrollment server, or set their password (read from a file or stdin); "
+      "with --provision, issue their identities straight from the overlay's CA instead");
   u->add_option("--dir", user->dir, "The overlay directory")->required();
-  u->add_option("name", user->name, "The user name (becomes the certificate's rfc822Name)")
-      ->required();
-  u->add_option("--password-file", user->password_file, "File whose first line is the password");
-  u->callback([user, action] {
-    *action = [user] { return RunUser(user->dir, user->name, user->password_file); };
-  });
+  u->add_option("name", user->name, "The user name (becomes the certificate's rfc822Name)");
+  u->add_option("--batch", user->batch,
+                "File of user names, one a line (# comments), handled like NAME in one run");
+  u->add_option("--password-file", user->password_file,
+                "File whose first line is the password (one password for every user)");
+  CLI::Option* provision = u->add_option(
+      "--provision", user->provision,
+      "Issue each user's identity from the overlay's CA into OUT/NAME (overlay.relo, "
+      "node/key.der, node/cert.der; what `enroll --out` writes), without HTTPS or a password");
+  u->add_option(
+       "--key-type", user->key_type,
+       "With --provision: ecdsa (P-256, the default: a key in microseconds) or rsa (RSA-2048)")
+      ->check(CLI::IsMember({"rsa", "ecdsa"}))
+      ->needs(provision);
+  u->add_option("--validity-days", user->validity_days,
+                "With --provision: lifetime of the certificates (30)")
+      ->check(CLI::Range(1, 3650))
+      ->needs(provision);
+  provision->excludes(u->get_option("--password-file"));
+  u->callback([user, action] { *action = [user] { return RunUser(*user); }; });
 
   auto args = std::make_shared<EnrollArgs>();
   CLI::App* e = app.add_subcommand(

@@ -99,6 +99,65 @@ grep -q "enroll: issued alice Node-ID $NODE_ID" "$WORK/server.err" || fail "no l
   fail "renewal failed"
 grep -q "Node-ID: $NODE_ID" "$WORK/enroll2.out" || fail "renewal gave another Node-ID"
 
+# enroll-user --batch: several users in one run (comments, blank lines and repeats skipped),
+# one password for all; each of them can then enroll with it.
+printf 'bob@b.test\n# a comment\n\n  carol@b.test  \nbob@b.test\n' >"$WORK/batch"
+"$P2PSIP" enroll-user --dir "$DIR" --batch "$WORK/batch" --password-file "$WORK/pw" \
+  >"$WORK/batch.out" 2>&1 || fail "enroll-user --batch failed: $(cat "$WORK/batch.out")"
+[[ $(grep -c '^added user' "$WORK/batch.out") == 2 ]] ||
+  fail "enroll-user --batch: $(cat "$WORK/batch.out")"
+"$P2PSIP" enroll --config-url "$CONFIG_URL" --root-cert "$DIR/ca/root.der" --user carol@b.test \
+  --password-file "$WORK/pw" --out "$WORK/carol" --key-type ecdsa >"$WORK/carol.out" 2>&1 ||
+  fail "carol (added by --batch) could not enroll: $(cat "$WORK/carol.out")"
+printf 'ok@b.test\nnot a name\n' >"$WORK/badbatch"
+set +e
+"$P2PSIP" enroll-user --dir "$DIR" --batch "$WORK/badbatch" --password-file "$WORK/pw" \
+  >/dev/null 2>"$WORK/badbatch.err"
+rc=$?
+set -e
+[[ $rc == 2 ]] || fail "a bad name in --batch: exit $rc, expected 2"
+grep -q 'badbatch:2:' "$WORK/badbatch.err" || fail "bad batch line not named: $(cat "$WORK/badbatch.err")"
+grep -q '^ok@b.test ' "$DIR/enrollment/users" && fail "a refused batch still added users"
+
+# enroll-user --provision: identities issued straight from the CA (no password, no HTTPS), in
+# the layout enroll --out writes; their Node-IDs are recorded, so a later enrollment keeps them.
+printf 'dave@b.test\nerin@b.test\n' >"$WORK/prov"
+"$P2PSIP" enroll-user --dir "$DIR" --batch "$WORK/prov" --provision "$WORK/prov-out" \
+  >"$WORK/prov.out" 2>"$WORK/prov.err" || fail "enroll-user --provision: $(cat "$WORK/prov.err")"
+for u in dave erin; do
+  ID=$(sed -n "s/^provisioned $u@b.test Node-ID \([0-9a-f]*\) in .*/\1/p" "$WORK/prov.out")
+  [[ ${#ID} == 32 ]] || fail "--provision printed no Node-ID for $u: $(cat "$WORK/prov.out")"
+  D=$WORK/prov-out/$u@b.test
+  cmp -s "$D/overlay.relo" "$DIR/overlay.relo" || fail "--provision: $u's overlay.relo differs"
+  [[ -s $D/node/cert.der ]] || fail "--provision: no cert.der for $u"
+  [[ $(stat -c %a "$D/node/key.der") == 600 ]] || fail "--provision: $u's key.der not mode 600"
+  grep -q "^$u@b.test $ID" "$DIR/enrollment/issued" || fail "--provision: $u's Node-ID not recorded"
+  if command -v openssl >/dev/null; then
+    openssl x509 -inform der -in "$DIR/ca/root.der" -out "$WORK/root.pem"
+    openssl x509 -inform der -in "$D/node/cert.der" -out "$WORK/$u.pem"
+    openssl verify -CAfile "$WORK/root.pem" "$WORK/$u.pem" >/dev/null ||
+      fail "--provision: $u's certificate does not chain to the overlay root"
+    openssl x509 -in "$WORK/$u.pem" -noout -ext subjectAltName | grep -q "email:$u@b.test" ||
+      fail "--provision: $u's certificate does not name $u@b.test"
+  fi
+done
+DAVE_ID=$(sed -n 's/^provisioned dave@b.test Node-ID \([0-9a-f]*\) in .*/\1/p' "$WORK/prov.out")
+"$P2PSIP" enroll-user --dir "$DIR" dave@b.test --password-file "$WORK/pw" >/dev/null
+"$P2PSIP" enroll --config-url "$CONFIG_URL" --root-cert "$DIR/ca/root.der" --user dave@b.test \
+  --password-file "$WORK/pw" --out "$WORK/dave" --key-type ecdsa >"$WORK/dave.out" 2>&1 ||
+  fail "dave could not enroll after --provision: $(cat "$WORK/dave.out")"
+grep -q "Node-ID: $DAVE_ID" "$WORK/dave.out" || fail "enrollment after --provision changed the Node-ID"
+set +e
+"$P2PSIP" enroll-user --dir "$DIR" frank --provision "$WORK/prov-out" >/dev/null 2>"$WORK/frank.err"
+rc=$?
+"$P2PSIP" enroll-user --dir "$DIR" gina@b.test --provision "$WORK/prov-out" \
+  --password-file "$WORK/pw" >/dev/null 2>&1
+rc2=$?
+set -e
+[[ $rc == 1 ]] && grep -q 'not user@domain' "$WORK/frank.err" ||
+  fail "--provision of a name without a domain: exit $rc, $(cat "$WORK/frank.err")"
+[[ $rc2 == 2 ]] || fail "--provision with --password-file: exit $rc2, expected 2"
+
 kill -TERM "$SERVER_PID"
 set +e
 wait "$SERVER_PID"
@@ -106,6 +165,6 @@ rc=$?
 set -e
 SERVER_PID=""
 [[ $rc == 0 ]] || fail "enroll-server exit $rc after SIGTERM"
-grep -q 'stopped (SIGTERM); 2 issued, 1 refused' "$WORK/server.err" ||
+grep -q 'stopped (SIGTERM); 4 issued, 1 refused' "$WORK/server.err" ||
   fail "unexpected summary: $(tail -1 "$WORK/server.err")"
 echo "enroll CLI end-to-end: ok"

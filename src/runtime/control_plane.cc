@@ -198,39 +198,10 @@ void ControlPlane::CloseLink(core::LinkId link, uint64_t now_us) {
 }
 
 void ControlPlane::ApplyStreamEvents(uint64_t now_us) {
-  // Up and down are announced to every part before anything else is said of the link, as a
-  // worker does for its own links.
   for (int pass = 0; pass < 100 && !stream_events_.empty(); ++pass) {
     LinkEvents events;
     std::swap(events, stream_events_);
-    const uint64_t now_ms = now_us / 1000;
-    for (const LinkEvents::Up& u : events.ups) {
-      CrossCoreMessage m;
-      m.type = Type::kLinkUp;
-      m.link = u.link;
-      m.peer = u.peer;
-      m.endpoint = streams_->links().RemoteOf(u.link);
-      outgoing_.Broadcast(m);
-      node_->OnLinkUp(u.link, u.peer, now_ms, &outbox_);
-    }
-    for (const LinkEvents::Message& msg : events.messages) {
-      node_->OnMessage(msg.link, msg.bytes, now_ms, &outbox_);
-    }
-    for (const LinkEvents::Down& d : events.downs) {
-      if (d.was_up) {
-        spdlog::info("TLS/TCP link {} to {} down: {}", d.link, d.remote.ToString(),
-                     std::string(d.why.message()));
-      } else if (d.why.code() != absl::StatusCode::kCancelled) {
-        last_link_failure_ = d.why;
-        spdlog::info("TLS/TCP link to {} not established: {}", d.remote.ToString(),
-                     std::string(d.why.message()));
-      }
-      CrossCoreMessage m;
-      m.type = Type::kLinkDown;
-      m.link = d.link;
-      outgoing_.Broadcast(m);
-      node_->OnLinkDown(d.link, now_ms, &outbox_);
-    }
+    AnnounceLinkEvents(events, streams_->links(), "TLS/TCP", now_us);
     ApplyOutbox(now_us);
   }
 }

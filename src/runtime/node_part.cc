@@ -76,6 +76,40 @@ void NodePart::Handle(CrossCoreMessage& m, uint64_t now_us) {
   }
 }
 
+void NodePart::AnnounceLinkEvents(LinkEvents& events, const LinkManager& links, const char* kind,
+                                  uint64_t now_us) {
+  const uint64_t now_ms = now_us / 1000;
+  for (const LinkEvents::Up& u : events.ups) {
+    spdlog::debug("part {}: {} link {} up: peer {}", index_, kind, u.link, u.peer.ToHex());
+    CrossCoreMessage m;
+    m.type = Type::kLinkUp;
+    m.link = u.link;
+    m.peer = u.peer;
+    m.endpoint = links.RemoteOf(u.link);
+    outgoing_.Broadcast(m);
+    node_->OnLinkUp(u.link, u.peer, now_ms, &outbox_);
+  }
+  for (const LinkEvents::Message& msg : events.messages) {
+    node_->OnMessage(msg.link, msg.bytes, now_ms, &outbox_);
+  }
+  for (const LinkEvents::Down& d : events.downs) {
+    if (d.why.code() != absl::StatusCode::kCancelled) last_link_failure_ = d.why;
+    if (d.was_up && d.why.code() != absl::StatusCode::kCancelled) {
+      spdlog::info("{} link {} to {} down: {}", kind, d.link, d.remote.ToString(),
+                   std::string(d.why.message()));
+    } else if (!d.was_up) {
+      spdlog::info("{} link to {} not established: {}", kind, d.remote.ToString(),
+                   std::string(d.why.message()));
+    }
+    CrossCoreMessage m;
+    m.type = Type::kLinkDown;
+    m.link = d.link;
+    outgoing_.Broadcast(m);
+    node_->OnLinkDown(d.link, now_ms, &outbox_);
+  }
+  events.clear();
+}
+
 void NodePart::ApplyOutbox(uint64_t now_us) {
   // Sends to this part's own links can make the Node act again (nothing does today, but the
   // loop keeps the contract "until it stays empty"); the bound only guards against a bug.

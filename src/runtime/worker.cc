@@ -204,32 +204,7 @@ void Worker::ApplyLinkEvents(uint64_t now_us) {
   if (events_.empty()) return;
   LinkEvents events;
   std::swap(events, events_);
-  const uint64_t now_ms = now_us / 1000;
-  for (const LinkEvents::Up& u : events.ups) {
-    spdlog::debug("core {}: link {} up: peer {}", index_, u.link, u.peer.ToHex());
-    CrossCoreMessage m;
-    m.type = Type::kLinkUp;
-    m.link = u.link;
-    m.peer = u.peer;
-    m.endpoint = links_.RemoteOf(u.link);
-    outgoing_.Broadcast(m);
-    node_->OnLinkUp(u.link, u.peer, now_ms, &outbox_);
-  }
-  for (const LinkEvents::Message& msg : events.messages) {
-    node_->OnMessage(msg.link, msg.bytes, now_ms, &outbox_);
-  }
-  for (const LinkEvents::Down& d : events.downs) {
-    if (d.was_up && d.why.code() != absl::StatusCode::kCancelled) {
-      spdlog::info("link {} down: {}", d.link, std::string(d.why.message()));
-    } else {
-      spdlog::debug("link {} not established: {}", d.link, std::string(d.why.message()));
-    }
-    CrossCoreMessage m;
-    m.type = Type::kLinkDown;
-    m.link = d.link;
-    outgoing_.Broadcast(m);
-    node_->OnLinkDown(d.link, now_ms, &outbox_);
-  }
+  AnnounceLinkEvents(events, links_, "DTLS", now_us);
 }
 
 void Worker::Settle(uint64_t now_us) {

@@ -115,7 +115,6 @@ class ControlPlane final : public NodePart {
   };
   absl::flat_hash_map<port::Endpoint, Established> established_;
   absl::flat_hash_map<core::LinkId, port::Endpoint> established_remote_;
-  absl::Status last_link_failure_;
   uint64_t routing_version_ = UINT64_MAX;
   uint64_t published_ = 0;
   std::vector<std::shared_ptr<const WorkerReport>> reports_;

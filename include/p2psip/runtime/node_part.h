@@ -22,6 +22,7 @@
 #include "p2psip/core/part_dispatcher.h"
 #include "p2psip/runtime/clock.h"
 #include "p2psip/runtime/cross_core.h"
+#include "p2psip/runtime/link_manager.h"
 #include "p2psip/runtime/node_stats.h"
 
 namespace p2psip::runtime {
@@ -57,6 +58,12 @@ class NodePart {
   // Carries out what the Node put in outbox_ until it stays empty.
   void ApplyOutbox(uint64_t now_us);
 
+  // Events of links this part owns (`links` numbers them): up and down to this part's Node
+  // and, first, to every other part (so that every part learns of a link before any message
+  // that came over it); messages to this part's Node. `kind` names the links in the log.
+  void AnnounceLinkEvents(LinkEvents& events, const LinkManager& links, const char* kind,
+                          uint64_t now_us);
+
   // What a part does with a message: the common types here, the rest by the subclass.
   virtual void Handle(CrossCoreMessage& message, uint64_t now_us);
   // RELOAD message `bytes` to send on `link`; by default posted to the link's owner.
@@ -86,6 +93,8 @@ class NodePart {
   Outgoing outgoing_;
   core::Outbox outbox_;
   WorkerCounters counters_;
+  // Why the latest link of this part failed or never came up (OK if none has).
+  absl::Status last_link_failure_;
 
  private:
   std::vector<CrossCoreMessage> inbox_;

@@ -134,6 +134,18 @@ class RuntimeTest : public ::testing::Test {
         15000);
     return out;
   }
+  // Each node's successor is the next one (the nodes were made in ring order).
+  bool RingSettled() {
+    for (size_t i = 0; i < runtimes_.size(); ++i) {
+      const core::ChordTable* t = runtimes_[i]->control().node().chord_table();
+      const NodeId& next = runtimes_[(i + 1) % runtimes_.size()]->control().node().id();
+      if (t == nullptr || t->successors().empty() ||
+          t->successors().front() != core::RingId::Of(next)) {
+        return false;
+      }
+    }
+    return true;
+  }
   bool AllJoined() {
     for (auto& r : runtimes_) {
       if (r != nullptr && !r->control().node().joined()) return false;
@@ -168,20 +180,7 @@ TEST_F(RuntimeTest, ThreeMultiCoreNodesFormARingStoreFetchAndLeave) {
   Make(IdOf(0xB0), "127.0.0.3", 1);
   ASSERT_TRUE(SpinUntil([&] { return AllJoined(); }, 20000)) << "the nodes did not all join";
   // The ring settles: each node's successor is the next one.
-  ASSERT_TRUE(SpinUntil(
-      [&] {
-        for (size_t i = 0; i < 3; ++i) {
-          const core::ChordTable* t = runtimes_[i]->control().node().chord_table();
-          if (t == nullptr || t->successors().empty() ||
-              t->successors().front() !=
-                  core::RingId::Of(runtimes_[(i + 1) % 3]->control().node().id())) {
-            return false;
-          }
-        }
-        return true;
-      },
-      20000))
-      << "the ring did not settle";
+  ASSERT_TRUE(SpinUntil([&] { return RingSettled(); }, 20000)) << "the ring did not settle";
 
   // Every handshake ran on a control part (the slow path) and its link went to a worker.
   ASSERT_TRUE(SpinUntil(
@@ -282,20 +281,7 @@ TEST_F(RuntimeTest, PeersThatOfferTlsOverTcpLinkOverItAndTheRingWorksAcrossBothK
   Make(IdOf(0x60), "127.0.0.2", 2, 0, -1, /*tls=*/true);  // both, prefers TLS/TCP
   Make(IdOf(0xB0), "127.0.0.3", 1, 0, -1, /*tls=*/true);
   ASSERT_TRUE(SpinUntil([&] { return AllJoined(); }, 20000));
-  ASSERT_TRUE(SpinUntil(
-      [&] {
-        for (size_t i = 0; i < 3; ++i) {
-          const core::ChordTable* t = runtimes_[i]->control().node().chord_table();
-          if (t == nullptr || t->successors().empty() ||
-              t->successors().front() !=
-                  core::RingId::Of(runtimes_[(i + 1) % 3]->control().node().id())) {
-            return false;
-          }
-        }
-        return true;
-      },
-      20000))
-      << "the ring did not settle";
+  ASSERT_TRUE(SpinUntil([&] { return RingSettled(); }, 20000)) << "the ring did not settle";
   // The two TLS nodes reach each other over TLS/TCP, held by their control parts; the DTLS-only
   // node reaches both over DTLS.
   for (size_t n : {1, 2}) {

@@ -99,7 +99,12 @@ void LinkManager::OnDatagram(const port::Endpoint& from, std::span<const uint8_t
   }
   Entry& e = links_.at(id);
   std::vector<std::vector<uint8_t>> messages;
-  if (!e.link->OnReceive(bytes, now_us, &messages).ok()) ++counters_.bad_records;
+  // DTLS drops bad records without failing (RFC 6347 §4.1.2.7) and its session counts them;
+  // a datagram the session refuses outright (it has failed, a TLS error) counts once.
+  const uint64_t dropped_before = e.link->session().counters().bad_records_dropped;
+  const bool received = e.link->OnReceive(bytes, now_us, &messages).ok();
+  const uint64_t dropped = e.link->session().counters().bad_records_dropped - dropped_before;
+  counters_.bad_records += dropped > 0 ? dropped : (received ? 0 : 1);
   // Up before the messages it carried: the core must know the link before its first message.
   Check(id, e, now_us, events);
   counters_.messages_in += messages.size();

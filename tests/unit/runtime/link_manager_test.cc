@@ -171,6 +171,26 @@ TEST_F(LinkManagerTest, ARefusedHandshakeEndsOnBothSidesAtOnce) {
   EXPECT_TRUE(b.events.ups.empty());
 }
 
+// Records that do not authenticate on an up DTLS link are dropped silently by the session
+// (RFC 6347 §4.1.2.7): the manager counts each in bad_records and the link carries on.
+TEST_F(LinkManagerTest, BadRecordsOnAnUpLinkAreCountedAndTheLinkLives) {
+  End a = Make(1, "127.0.0.1:7000"), b = Make(2, "127.0.0.2:7000");
+  const core::LinkId la = a.links->Open(b.at, b.id, now_us_, &a.events);
+  Pump(a, b);
+  ASSERT_EQ(b.events.ups.size(), 1u);
+  std::vector<uint8_t> record = {23, 0xFE, 0xFD, 0, 1, 0, 0, 0, 0, 0, 99, 0, 40};
+  record.resize(13 + 40, 0xA5);
+  for (int i = 0; i < 5; ++i) b.links->OnDatagram(a.at, record, now_us_, &b.events);
+  record.resize(20);  // a header promising 40 bytes, 7 there
+  b.links->OnDatagram(a.at, record, now_us_, &b.events);
+  EXPECT_EQ(b.links->counters().bad_records, 6u);
+  EXPECT_TRUE(b.events.downs.empty());
+  a.links->Send(la, std::vector<uint8_t>{9}, now_us_);
+  Pump(a, b);
+  ASSERT_EQ(b.events.messages.size(), 1u);
+  EXPECT_THAT(b.events.messages[0].bytes, ::testing::ElementsAre(9));
+}
+
 TEST_F(LinkManagerTest, LinkIdsFollowTheOffsetFunction) {
   Pki::Member m = pki_.Issue(IdOf(1));
   LinkManagerOptions o;

@@ -113,7 +113,16 @@ void Worker::Receive(uint64_t now_us) {
 
 void Worker::OnOwnedDatagram(const port::Endpoint& from, std::span<const uint8_t> data,
                              uint64_t now_us) {
-  if (!at_control_.contains(from) && links_.Knows(from)) {
+  constexpr uint8_t kApplicationData = 23;  // DTLS content type
+  const bool handshaking = at_control_.contains(from);
+  if (handshaking && links_.Knows(from) && !data.empty() && data[0] == kApplicationData) {
+    // A new handshake with the peer of an up link is running (see below): its records go to
+    // the slow path, the old session's data still to the old link, so that a spoofed
+    // ClientHello does not starve a live link while its handshake times out.
+    links_.OnDatagram(from, data, now_us, &events_);
+    return;
+  }
+  if (!handshaking && links_.Knows(from)) {
     if (!(accept_inbound_ && LooksLikeClientHello(data))) {
       links_.OnDatagram(from, data, now_us, &events_);
       return;
@@ -123,7 +132,7 @@ void Worker::OnOwnedDatagram(const port::Endpoint& from, std::span<const uint8_t
     // ClientHello cannot take it down); adopting the new link then replaces it.
     ++counters_.rehandshakes;
     at_control_.insert(from);
-  } else if (!at_control_.contains(from)) {
+  } else if (!handshaking) {
     if (!links_.MayOpen(data)) return;  // not a ClientHello: counted as not_dtls
     if (at_control_.size() >= kMaxHandshakesAtControl) {
       ++counters_.handshakes_refused;

@@ -111,6 +111,24 @@ void LinkManager::OnDatagram(const port::Endpoint& from, std::span<const uint8_t
   for (std::vector<uint8_t>& m : messages) events->messages.push_back({id, std::move(m)});
 }
 
+core::LinkId LinkManager::Accept(const port::Endpoint& from, uint64_t now_us) {
+  if (!options_.accept_inbound || by_remote_.contains(from)) return core::kNoLink;
+  const core::LinkId id = Create(from, link::SecureRole::kServer, std::nullopt, now_us);
+  if (id != core::kNoLink) ++counters_.accepted;
+  return id;
+}
+
+void LinkManager::Fail(core::LinkId id, absl::Status why, LinkEvents* events) {
+  auto it = links_.find(id);
+  if (it == links_.end()) return;
+  if (it->second.reported_up) {
+    ++counters_.failed;
+  } else {
+    ++counters_.handshake_failures;
+  }
+  Remove(id, it->second.reported_up, std::move(why), events);
+}
+
 void LinkManager::Send(core::LinkId id, std::span<const uint8_t> message, uint64_t now_us) {
   auto it = links_.find(id);
   if (it == links_.end()) {

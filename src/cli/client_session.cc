@@ -9,10 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "core/certificate_signer.h"
 #include "p2psip/crypto/certificate.h"
+#include "p2psip/runtime/crypto_random.h"
 #include "port/kernel/sockaddr.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
-#include "p2psip/runtime/crypto_random.h"
 
 namespace p2psip::cli {
 namespace {
@@ -94,7 +94,8 @@ absl::StatusOr<std::unique_ptr<ClientSession>> ClientSession::Open(const ClientO
   port::Endpoint via;
   if (!o.via.empty()) {
     std::optional<port::Endpoint> parsed = port::Endpoint::Parse(o.via, 6084);
-    if (!parsed.has_value()) return absl::InvalidArgumentError("--via " + o.via + ": not ADDR:PORT");
+    if (!parsed.has_value())
+      return absl::InvalidArgumentError("--via " + o.via + ": not ADDR:PORT");
     via = *parsed;
   } else if (!identity->configuration().bootstrap_nodes.empty()) {
     std::optional<port::Endpoint> first =
@@ -128,6 +129,9 @@ absl::Status ClientSession::Attach(const port::Endpoint& via) {
 
   core::NodeConfig config = identity_.NodeConfigFor();
   config.client = true;
+  // The tool speaks to the --via peer: its requests enter the overlay there, and no route
+  // doubles back through another peer of the client's.
+  config.client_through_bootstrap = true;
   config.address = port_->local_endpoint().ToWire();
   config.bootstrap = {via.ToWire()};
   runtime::LinkManagerOptions links;

@@ -115,6 +115,14 @@ void ChordTopology::Bootstrap(uint64_t now_ms, Outbox* out) {
     retry_ms_ = now_ms + config_.link_wait_ms;
     return;
   }
+  if (config_.client && config_.client_through_bootstrap) {
+    // RFC 6940 §3.2.1's second way for a client: everything through the peer it reached
+    // first, no Attach to the responsible peer (messages addressed to its Node-ID will not
+    // reach it; answers do, by symmetric routing).
+    admitting_peer_ = via;
+    BecomeClient(host_->links().LinkTo(via), out);
+    return;
+  }
   if (config_.client) {
     state_ = State::kClientAttaching;
     AttachTo(self_, &via, OpKind::kAttachClientPeer, false, now_ms, out);
@@ -647,6 +655,15 @@ void ChordTopology::OnAnswer(const InboundAnswer& a, Outbox* out) {
       return;
     }
     case OpKind::kUpdate:
+      // A neighbour that answers none of the transmissions of an Update (15 s) has failed,
+      // whatever its link layer says: a link with no traffic the other way may not notice for
+      // long. Closing the link takes it out of the table as a link failure does (§10.7.4.1).
+      if (a.status.code() == absl::StatusCode::kDeadlineExceeded) {
+        if (LinkId l = host_->links().LinkTo(op.target.ToNodeId()); l != kNoLink) {
+          host_->CloseLink(l, out);
+        }
+      }
+      return;
     case OpKind::kLeave:
       return;
   }

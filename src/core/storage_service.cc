@@ -322,15 +322,18 @@ void StorageService::CheckNeighbours(uint64_t now_ms) {
   const uint64_t due =
       successor_replaced && !predecessors_changed ? now_ms + config_.replica_holddown_ms : now_ms;
   sync_due_ms_ = std::min(sync_due_ms_, due);
+  // The view moved: a pending drop waits for it to hold still again.
+  if (drop_due_ms_ != kNever) drop_due_ms_ = now_ms + config_.drop_delay_ms;
   seen_ = std::move(v);
 }
 
 uint64_t StorageService::NextDeadline() const {
-  return std::min(sync_due_ms_, resource_count() > 0 ? next_expiry_ms_ : kNever);
+  return std::min({sync_due_ms_, drop_due_ms_, resource_count() > 0 ? next_expiry_ms_ : kNever});
 }
 
 void StorageService::OnTimer(uint64_t now_ms, Outbox* out) {
   if (now_ms >= sync_due_ms_) Sync(now_ms, out);
+  if (now_ms >= drop_due_ms_) DropPass();
   if (now_ms >= next_expiry_ms_) {
     for (auto& shard : shards_) shard->Expire(now_ms);
     next_expiry_ms_ = now_ms + kExpiryIntervalMs;
@@ -368,10 +371,11 @@ void StorageService::Sync(uint64_t now_ms, Outbox* out) {
       bool unsure_now = false, unsure_before = false;
       const auto now_holders = Holders(r, synced_, &unsure_now);
       if (now_holders.empty()) {
-        if (!unsure_now) {
-          shard->Erase(id);
-          ++counters_->resources_dropped;
-        }
+        // Not ours any more, by this view; dropped only once the view has held still for the
+        // drop delay (DropPass): a view can be wrong for a while (a dead neighbour not yet
+        // noticed), and a copy dropped by mistake is never sent again by holders who think
+        // we had it all along.
+        if (!unsure_now) drop_due_ms_ = now_ms + config_.drop_delay_ms;
         continue;
       }
       const auto before =
@@ -381,6 +385,19 @@ void StorageService::Sync(uint64_t now_ms, Outbox* out) {
         const RingId h = now_holders[i];
         if (h == self_ || (trust_before && Contains(before, h))) continue;
         Replicate(id, h.ToNodeId(), static_cast<uint8_t>(std::max<size_t>(i, 1)), now_ms, out);
+      }
+    }
+  }
+}
+
+void StorageService::DropPass() {
+  drop_due_ms_ = kNever;
+  for (auto& shard : shards_) {
+    for (const ResourceId& id : SortedIds(*shard)) {
+      bool unsure = false;
+      if (Holders(RingId::Of(id), synced_, &unsure).empty() && !unsure) {
+        shard->Erase(id);
+        ++counters_->resources_dropped;
       }
     }
   }

@@ -13,10 +13,11 @@
 // the one it last acted on. For each Resource-ID held it works out the three holders (the
 // responsible peer and its two successors) under both views and sends a replica store to every
 // peer that has become a holder; a Resource-ID for which this peer is no longer one of the three
-// is dropped (§10.4: "SHOULD delete"). A new immediate successor gets its copies only after
-// the successor replacement hold-down (30 s), so that a successor that flaps moves nothing;
-// any other change acts at once: a joining predecessor gets its range before it is asked for
-// it, and when a peer fails, whichever surviving holder sees it among its predecessors or
+// is dropped (§10.4: "SHOULD delete") once the view has held still for the drop delay (a view
+// can be wrong while a dead neighbour goes unnoticed). A new immediate successor gets its copies
+// only after the successor replacement hold-down (30 s), so that a successor that flaps moves
+// nothing; any other change acts at once: a joining predecessor gets its range before it is asked
+// for it, and when a peer fails, whichever surviving holder sees it among its predecessors or
 // second successors re-creates the lost copy without waiting (each failure is seen that way by
 // at least one holder). A peer that leaves first hands each Resource-ID to the peer that
 // becomes its new holder. Every maintenance store is a replica store (digest §15.3): it
@@ -102,6 +103,8 @@ class StorageService {
   absl::InlinedVector<RingId, 3> Holders(RingId id, const View& view, bool* unsure) const;
   View CurrentView() const;
   void Sync(uint64_t now_ms, Outbox* out);
+  // Drops the Resource-IDs this peer no longer holds under the current view.
+  void DropPass();
   size_t ShardOf(const ResourceId& id) const;
 
   storage::StorageResult<wire::Body> Store(const wire::StoreReq& request,
@@ -126,7 +129,8 @@ class StorageService {
   View seen_;                     // the view at the last CheckNeighbours
   uint64_t seen_version_ = 0;     // the topology's neighbors_version() then
   uint64_t sync_due_ms_;
-  bool resync_all_ = false;  // a replica store failed: the next sync offers everything
+  uint64_t drop_due_ms_ = UINT64_MAX;  // when DropPass runs (the view held still that long)
+  bool resync_all_ = false;            // a replica store failed: the next sync offers everything
   uint64_t next_expiry_ms_ = 0;
   std::vector<uint8_t> scratch_;  // signature input
 };

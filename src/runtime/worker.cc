@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "p2psip/port/flow_steering.h"
 #include "spdlog/spdlog.h"
 
@@ -69,6 +70,7 @@ void Worker::Turn(int max_wait_ms) {
     done.type = Type::kHandOffDone;
     outgoing_.Post(fabric_->control(), std::move(done));
   }
+  NoteDrops();
   MaybeReport(now_us);
   outgoing_.Flush();
   // Nothing of the snapshot is held past here: the control part may free older ones.
@@ -263,6 +265,18 @@ void Worker::Sleep(int max_wait_ms, uint64_t now_us) {
   (void)poll(fds, port_->wait_fd() >= 0 ? 2 : 1, wait_ms);  // EINTR: just another turn
   qsbr_->Online(index_);
   waker.Awake();
+}
+
+void Worker::NoteDrops() {
+  const uint64_t dropped = node_->counters().resources_dropped;
+  if (dropped == last_dropped_) return;
+  std::string preds;
+  for (core::RingId p : topology_->predecessors()) {
+    absl::StrAppend(&preds, preds.empty() ? "" : " ", p.ToNodeId().ToHex().substr(0, 8));
+  }
+  spdlog::info("core {}: {} Resource-IDs no longer held here dropped (predecessors {})", index_,
+               dropped - last_dropped_, preds.empty() ? "none" : preds);
+  last_dropped_ = dropped;
 }
 
 void Worker::MaybeReport(uint64_t now_us) {

@@ -57,6 +57,10 @@ struct NodeConfig {
   std::vector<wire::IpAddressPort> bootstrap;  // bootstrap nodes (may include this node)
   bool first_node = false;  // allowed to own the whole ring when alone (§6.4.2.1)
   bool client = false;      // attach to a peer, never join the ring
+  // A client that only makes requests (a command-line tool): it sends everything through the
+  // bootstrap peer it linked to first instead of attaching to the peer responsible for its
+  // Node-ID (RFC 6940 §3.2.1). Nothing addressed to its Node-ID can reach it then.
+  bool client_through_bootstrap = false;
   uint8_t initial_ttl = 100;
   size_t max_message_size = 5000;
   uint64_t reliability_timer_ms = 3000;  // overlay-reliability-timer
@@ -82,6 +86,9 @@ struct NodeConfig {
   std::shared_ptr<const storage::DomainRestriction> sip_domain_restriction;
   size_t storage_shards = 1;
   uint64_t replica_holddown_ms = 30000;
+  // A Resource-ID this peer no longer holds is deleted once its neighbour set has not changed
+  // for this long (the view after a failure can be wrong until the dead peer is noticed).
+  uint64_t drop_delay_ms = 60000;
   // Transaction ids this node originates have (id & transaction_tag_mask) == transaction_tag,
   // the rest random: when a node is split into parts (InboundDispatcher), the tag names the
   // part that sent a request, so that its answer can be handed to it. 0/0: all bits random.

@@ -75,6 +75,9 @@ class Worker final : public NodePart {
   void Flush();
   void Sleep(int max_wait_ms, uint64_t now_us);
   void MaybeReport(uint64_t now_us);
+  // Logs Resource-IDs the shard dropped since the last turn (a notable event: replication
+  // decided this node is no longer one of their holders).
+  void NoteDrops();
 
   std::unique_ptr<port::Port> port_;
   bool accept_inbound_;
@@ -93,6 +96,7 @@ class Worker final : public NodePart {
   absl::flat_hash_set<port::Endpoint> at_control_;
   static constexpr size_t kMaxHandshakesAtControl = 4096;
   uint64_t next_report_us_ = 0;
+  uint64_t last_dropped_ = 0;
   bool handing_off_ = false;
   uint64_t handoff_until_us_ = 0;
 };

@@ -104,6 +104,19 @@ absl::StatusOr<std::vector<std::unique_ptr<UdpPort>>> UdpPort::CreateGroup(
     const UdpPortOptions& options, size_t n) {
   if (n == 0) return absl::InvalidArgumentError("udp port group: no sockets asked for");
   UdpPortOptions group_options = options;
+  if (options.bind.port != 0) {
+    // SO_REUSEPORT would let this group share the address with one another process made (the
+    // kernel would split the traffic between two nodes). A socket without it binds only if
+    // no one holds the address: bound and closed at once, it proves the address is free.
+    UdpPortOptions exclusive = options;
+    exclusive.reuse_port = false;
+    absl::StatusOr<std::unique_ptr<UdpPort>> probe = Create(exclusive);
+    if (!probe.ok()) {
+      return absl::Status(
+          probe.status().code(),
+          absl::StrCat(probe.status().message(), " (is another node running on this address?)"));
+    }
+  }
   group_options.reuse_port = true;
   std::vector<std::unique_ptr<UdpPort>> ports;
   ports.reserve(n);

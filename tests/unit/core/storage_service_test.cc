@@ -726,6 +726,15 @@ TEST_F(StorageServiceMaintenanceTest, DropsAResourceWithThreePeersBeforeUs) {
     }
     t += 1000;
   }
+  // Not dropped yet: the view must hold still for the drop delay first; a change meanwhile
+  // (here the same view again: no change) would postpone it.
+  EXPECT_EQ(rig_.counters.resources_dropped, 0u);
+  EXPECT_TRUE(rig_.Held(rx_).has_value());
+  const uint64_t due = t - 1000 + rig_.config.drop_delay_ms;  // the last change + the delay
+  EXPECT_LE(rig_.service->NextDeadline(), due);
+  rig_.service->OnTimer(due - 1, &rig_.out);
+  EXPECT_TRUE(rig_.Held(rx_).has_value());
+  rig_.service->OnTimer(due, &rig_.out);
   EXPECT_EQ(rig_.counters.resources_dropped, 1u);
   EXPECT_FALSE(rig_.Held(rx_).has_value());
   EXPECT_TRUE(rig_.Held(ry_).has_value());
@@ -734,6 +743,27 @@ TEST_F(StorageServiceMaintenanceTest, DropsAResourceWithThreePeersBeforeUs) {
   ASSERT_FALSE(SentTo(rx_).empty());
   EXPECT_EQ(SentTo(rx_)[0], j1.ToNodeId());
   EXPECT_TRUE(SentTo(ry_).empty());
+}
+
+TEST_F(StorageServiceMaintenanceTest, ADropWaitsForTheViewToHoldStillAndIsUndoneByACorrection) {
+  // A view that says X is not ours (three peers before us past X)...
+  std::vector<RingId> preds = {Off(x_, 30), Off(x_, 20), Off(x_, 10)};
+  rig_.host.topo.preds = preds;
+  rig_.service->CheckNeighbours(now_);
+  rig_.service->OnTimer(now_, &rig_.out);
+  const uint64_t due = now_ + rig_.config.drop_delay_ms;
+  EXPECT_LE(rig_.service->NextDeadline(), due);
+  // ...is corrected before the delay is over (one of them was a dead peer not yet noticed):
+  // the drop is postponed, and under the corrected view X is ours again and stays.
+  rig_.host.topo.preds = {Off(x_, 30), Off(x_, 20), preds_[0]};
+  rig_.service->CheckNeighbours(now_ + 5000);
+  rig_.service->OnTimer(now_ + 5000, &rig_.out);
+  rig_.service->OnTimer(due, &rig_.out);
+  EXPECT_TRUE(rig_.Held(rx_).has_value());
+  const uint64_t later = rig_.service->NextDeadline();
+  rig_.service->OnTimer(std::max(later, due + rig_.config.drop_delay_ms), &rig_.out);
+  EXPECT_EQ(rig_.counters.resources_dropped, 0u);
+  EXPECT_TRUE(rig_.Held(rx_).has_value());
 }
 
 TEST_F(StorageServiceMaintenanceTest, NothingIsDroppedWhenFewerThanThreePredecessorsAreKnown) {

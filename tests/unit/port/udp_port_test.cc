@@ -144,6 +144,24 @@ TEST_P(UdpPortTest, ReportsTheAddressInUse) {
               HasSubstr("bind " + a->local_endpoint().ToString() + ": Address already in use"));
 }
 
+TEST_P(UdpPortTest, AGroupDoesNotShareItsAddressWithASecondGroup) {
+  // SO_REUSEPORT lets sockets of one user share an address; a second node started on the
+  // address of a running one must fail instead of splitting its traffic.
+  absl::StatusOr<std::vector<std::unique_ptr<UdpPort>>> first = UdpPort::CreateGroup(Options(), 2);
+  ASSERT_TRUE(first.ok()) << first.status();
+  UdpPortOptions o = Options();
+  o.bind = (*first)[0]->local_endpoint();
+  for (size_t n : {1, 2}) {
+    absl::StatusOr<std::vector<std::unique_ptr<UdpPort>>> second = UdpPort::CreateGroup(o, n);
+    ASSERT_FALSE(second.ok()) << n;
+    EXPECT_THAT(std::string(second.status().message()), HasSubstr("Address already in use"));
+    EXPECT_THAT(std::string(second.status().message()), HasSubstr("another node"));
+  }
+  // Once the first group is gone the address is free again.
+  first->clear();
+  EXPECT_TRUE(UdpPort::CreateGroup(o, 2).ok());
+}
+
 TEST_P(UdpPortTest, RejectsBadOptions) {
   UdpPortOptions o = Options();
   o.burst_size = 0;

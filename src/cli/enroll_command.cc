@@ -38,6 +38,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
+#include "cli/password.h"
 #include "p2psip/bootstrap/enrollment_client.h"
 #include "p2psip/bootstrap/file_util.h"
 #include "p2psip/bootstrap/https_client.h"
@@ -58,21 +59,6 @@ int Fail(const char* command, const absl::Status& status, int code = kExitFailur
 std::string Hex(std::span<const NodeId> ids) {
   return absl::StrJoin(
       ids, ",", [](std::string* out, const NodeId& id) { absl::StrAppend(out, id.ToHex()); });
-}
-
-// The first line of `path`, or of stdin when `path` is empty.
-absl::StatusOr<std::string> ReadPassword(const std::string& path) {
-  std::string line;
-  if (path.empty()) {
-    if (!std::getline(std::cin, line)) return absl::InvalidArgumentError("no password on stdin");
-  } else {
-    absl::StatusOr<std::string> text = bootstrap::ReadFileBounded(path, 4096);
-    if (!text.ok()) return text.status();
-    line = text->substr(0, text->find('\n'));
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.empty()) return absl::InvalidArgumentError("empty password");
-  return line;
 }
 
 // A certificate file in DER or PEM.

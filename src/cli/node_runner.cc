@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
+#include "cli/password.h"
 #include "core/certificate_signer.h"
 #include "p2psip/bootstrap/file_util.h"
 #include "p2psip/bootstrap/server_directory.h"
@@ -32,20 +33,6 @@ int Fail(const std::string& why, int code = kExitFailure) {
 }
 
 std::string Message(const absl::Status& s) { return std::string(s.message()); }
-
-absl::StatusOr<std::string> ReadPassword(const std::string& path) {
-  std::string line;
-  if (path.empty()) {
-    if (!std::getline(std::cin, line)) return absl::InvalidArgumentError("no password on stdin");
-  } else {
-    absl::StatusOr<std::string> text = bootstrap::ReadFileBounded(path, 4096);
-    if (!text.ok()) return text.status();
-    line = text->substr(0, text->find('\n'));
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.empty()) return absl::InvalidArgumentError("empty password");
-  return line;
-}
 
 void SetUpLogging(const std::string& level) {
   auto logger = spdlog::stderr_color_mt("p2psipd");

@@ -66,7 +66,9 @@ std::string Show(std::span<const uint8_t> bytes) {
   return hex;
 }
 
-std::vector<uint8_t> Bytes(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+std::vector<uint8_t> Bytes(const std::string& s) {
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
 
 wire::StoredDataSpecifier Specifier(const core::storage::KindDefinition& kind, const DataArgs& a) {
   wire::StoredDataSpecifier spec;
@@ -74,7 +76,7 @@ wire::StoredDataSpecifier Specifier(const core::storage::KindDefinition& kind, c
   spec.model = kind.model;
   if (kind.model == wire::DataModel::kArray) {
     const uint32_t first = a.index >= 0 ? static_cast<uint32_t>(a.index) : 0;
-    spec.indices = {{first, a.index >= 0 ? first : 0xFFFFFFFEu}};
+    spec.indices = {{first, a.index >= 0 ? first : wire::kArrayLastIndex}};  // to the last
   } else if (kind.model == wire::DataModel::kDictionary && !a.key.empty()) {
     spec.keys = {Bytes(a.key)};
   }
@@ -90,18 +92,19 @@ int RunStore(ClientSession& s, const core::storage::KindDefinition& kind, const 
   wire::DataValue value{true, Bytes(a.value)};
   wire::StoredDataValue v = value;
   if (kind.model == wire::DataModel::kArray) {
-    v = wire::ArrayEntry{a.index >= 0 ? static_cast<uint32_t>(a.index) : wire::kArrayAppend,
-                         value};
+    v = wire::ArrayEntry{a.index >= 0 ? static_cast<uint32_t>(a.index) : wire::kArrayAppend, value};
   } else if (kind.model == wire::DataModel::kDictionary) {
     const NodeId& self = s.identity().node_id();
-    v = wire::DictionaryEntry{
-        a.key.empty() ? wire::DictionaryKey(self.bytes().begin(), self.bytes().end()) : Bytes(a.key),
-        value};
+    v = wire::DictionaryEntry{a.key.empty()
+                                  ? wire::DictionaryKey(self.bytes().begin(), self.bytes().end())
+                                  : Bytes(a.key),
+                              value};
   }
   const ResourceId resource = wire::ChordResourceId(a.resource);
-  absl::StatusOr<core::Outbox::Result> r = s.Run([&](core::Node& node, uint64_t now, core::Outbox* out) {
-    return node.Store(resource, kind.id, {wire::StoredData{0, a.lifetime, v, {}}}, now, out);
-  });
+  absl::StatusOr<core::Outbox::Result> r =
+      s.Run([&](core::Node& node, uint64_t now, core::Outbox* out) {
+        return node.Store(resource, kind.id, {wire::StoredData{0, a.lifetime, v, {}}}, now, out);
+      });
   if (!r.ok()) return Fail(a, r.status());
   if (!r->status.ok()) return Fail(a, r->status);
   if (as_json) {
@@ -120,14 +123,14 @@ int RunFetch(ClientSession& s, const core::storage::KindDefinition& kind, const 
              bool as_json) {
   const ResourceId resource = wire::ChordResourceId(a.resource);
   const NodeId via = s.via_peer();
-  absl::StatusOr<core::Outbox::Result> r = s.Run([&](core::Node& node, uint64_t now, core::Outbox* out) {
+  absl::StatusOr<core::Outbox::Result> r = s.Run([&](core::Node& node, uint64_t now,
+                                                     core::Outbox* out) {
     return node.Fetch(resource, {Specifier(kind, a)}, now, out, std::span<const NodeId>(&via, 1));
   });
   if (!r.ok()) return Fail(a, r.status());
   if (!r->status.ok()) return Fail(a, r->status);
-  absl::StatusOr<wire::FetchAns> answer =
-      wire::DecodeAs<wire::FetchAns>(r->body, s.node().kinds().Context(
-                                                  static_cast<uint8_t>(s.identity().node_id().size())));
+  absl::StatusOr<wire::FetchAns> answer = wire::DecodeAs<wire::FetchAns>(
+      r->body, s.node().kinds().Context(static_cast<uint8_t>(s.identity().node_id().size())));
   if (!answer.ok()) return Fail(a, answer.status());
   json values = json::array();
   for (const wire::FetchKindResponse& k : answer->kind_responses) {
@@ -175,15 +178,16 @@ int RunStat(ClientSession& s, const core::storage::KindDefinition& kind, const D
             bool as_json) {
   const ResourceId resource = wire::ChordResourceId(a.resource);
   wire::StatReq req{resource, {Specifier(kind, a)}};
-  absl::StatusOr<core::Outbox::Result> r = s.Run([&](core::Node& node, uint64_t now, core::Outbox* out) {
-    return node.Request({wire::Destination::Node(s.via_peer()), wire::Destination::Resource(resource)},
-                        static_cast<uint16_t>(wire::MessageCode::kStatReq), req, now, out);
-  });
+  absl::StatusOr<core::Outbox::Result> r =
+      s.Run([&](core::Node& node, uint64_t now, core::Outbox* out) {
+        return node.Request(
+            {wire::Destination::Node(s.via_peer()), wire::Destination::Resource(resource)},
+            static_cast<uint16_t>(wire::MessageCode::kStatReq), req, now, out);
+      });
   if (!r.ok()) return Fail(a, r.status());
   if (!r->status.ok()) return Fail(a, r->status);
-  absl::StatusOr<wire::StatAns> answer =
-      wire::DecodeAs<wire::StatAns>(r->body, s.node().kinds().Context(
-                                                 static_cast<uint8_t>(s.identity().node_id().size())));
+  absl::StatusOr<wire::StatAns> answer = wire::DecodeAs<wire::StatAns>(
+      r->body, s.node().kinds().Context(static_cast<uint8_t>(s.identity().node_id().size())));
   if (!answer.ok()) return Fail(a, answer.status());
   json entries = json::array();
   for (const wire::StatKindResponse& k : answer->kind_responses) {
@@ -221,10 +225,12 @@ int RunFind(ClientSession& s, const core::storage::KindDefinition& kind, const D
             bool as_json) {
   const ResourceId resource = wire::ChordResourceId(a.resource);
   wire::FindReq req{resource, {kind.id}};
-  absl::StatusOr<core::Outbox::Result> r = s.Run([&](core::Node& node, uint64_t now, core::Outbox* out) {
-    return node.Request({wire::Destination::Node(s.via_peer()), wire::Destination::Resource(resource)},
-                        static_cast<uint16_t>(wire::MessageCode::kFindReq), req, now, out);
-  });
+  absl::StatusOr<core::Outbox::Result> r =
+      s.Run([&](core::Node& node, uint64_t now, core::Outbox* out) {
+        return node.Request(
+            {wire::Destination::Node(s.via_peer()), wire::Destination::Resource(resource)},
+            static_cast<uint16_t>(wire::MessageCode::kFindReq), req, now, out);
+      });
   if (!r.ok()) return Fail(a, r.status());
   if (!r->status.ok()) return Fail(a, r->status);
   absl::StatusOr<wire::FindAns> answer = wire::DecodeAs<wire::FindAns>(r->body);
@@ -251,17 +257,19 @@ int RunPing(ClientSession& s, const DataArgs& a, bool as_json) {
   if (!a.node.empty()) {
     std::optional<NodeId> id = NodeId::FromHex(a.node);
     if (!id.has_value()) {
-      return Fail(a, absl::InvalidArgumentError(a.node + " is not a Node-ID in hex"), kExitBadUsage);
+      return Fail(a, absl::InvalidArgumentError(a.node + " is not a Node-ID in hex"),
+                  kExitBadUsage);
     }
     target = *id;
   }
   const uint64_t sent_us = s.clock().NowUs();
-  absl::StatusOr<core::Outbox::Result> r = s.Run([&](core::Node& node, uint64_t now, core::Outbox* out) {
-    std::vector<wire::Destination> path = {wire::Destination::Node(s.via_peer())};
-    if (target != s.via_peer()) path.push_back(wire::Destination::Node(target));
-    return node.Request(path, static_cast<uint16_t>(wire::MessageCode::kPingReq), wire::PingReq{},
-                        now, out);
-  });
+  absl::StatusOr<core::Outbox::Result> r =
+      s.Run([&](core::Node& node, uint64_t now, core::Outbox* out) {
+        std::vector<wire::Destination> path = {wire::Destination::Node(s.via_peer())};
+        if (target != s.via_peer()) path.push_back(wire::Destination::Node(target));
+        return node.Request(path, static_cast<uint16_t>(wire::MessageCode::kPingReq),
+                            wire::PingReq{}, now, out);
+      });
   if (!r.ok()) return Fail(a, r.status());
   if (!r->status.ok()) return Fail(a, r->status);
   const double rtt_ms = static_cast<double>(s.clock().NowUs() - sent_us) / 1000.0;
@@ -320,9 +328,8 @@ void AddDataCommands(CLI::App& app, const ClientOptions* options, Action* action
         c->add_option("--lifetime", args->lifetime, "Seconds")->capture_default_str();
       }
     }
-    c->callback([args, options, action] {
-      *action = [args, options] { return Run(*options, *args); };
-    });
+    c->callback(
+        [args, options, action] { *action = [args, options] { return Run(*options, *args); }; });
   }
 }
 

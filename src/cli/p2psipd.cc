@@ -19,6 +19,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "cli/commands.h"
 #include "cli/daemon_options.h"
 #include "cli/node_runner.h"
 #include "spdlog/spdlog.h"
@@ -49,7 +50,14 @@ int main(int argc, char** argv) {
       "./p2psip-state and prints how to join it.",
       "p2psipd"};
   p2psip::cli::AddDaemonOptions(app, &options);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "p2psipd: %s (see --help)\n", e.what());
+    return p2psip::cli::kExitBadUsage;
+  }
   InstallSignalHandlers();
   return p2psip::cli::RunDaemon(options, g_signal);
 }

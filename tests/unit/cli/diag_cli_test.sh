@@ -132,6 +132,21 @@ grep -q "\"responsible\":\"$S1\"" "$WORK/trace.json" || fail "trace --node: $(ca
 client trace --node "$S1" >"$WORK/trace.txt" 2>&1 || fail "trace --node: $(cat "$WORK/trace.txt")"
 grep -q "^responsible peer $S1, 2 hops" "$WORK/trace.txt" || fail "$(cat "$WORK/trace.txt")"
 
+# The data commands on an ARRAY kind (USER-MATCH: the operator identity is admin@): store,
+# fetch every index, and the node's refusal of a resource that is not the user's own.
+client store admin@p2psip.local first-value --kind CERTIFICATE_BY_USER >/dev/null ||
+  fail "store admin@"
+client --json fetch admin@p2psip.local --kind CERTIFICATE_BY_USER >"$WORK/fetch.json" ||
+  fail "fetch admin@: $(cat "$WORK/fetch.json")"
+grep -q '"value":"first-value"' "$WORK/fetch.json" || fail "fetch admin@: $(cat "$WORK/fetch.json")"
+set +e
+client store bob@p2psip.local x --kind CERTIFICATE_BY_USER >/dev/null 2>"$WORK/refused.err"
+rc=$?
+set -e
+[[ $rc == 1 ]] || fail "a value access control refuses: exit $rc"
+grep -q "Error_Forbidden" "$WORK/refused.err" || fail "refused: $(cat "$WORK/refused.err")"
+[[ $(wc -l <"$WORK/refused.err") == 1 ]] || fail "refused: $(cat "$WORK/refused.err")"
+
 # Bad arguments: exit 2 with a one-line reason, before any network work.
 expect_usage() {
   set +e
@@ -144,4 +159,5 @@ expect_usage() {
 expect_usage stats not-hex
 expect_usage trace
 expect_usage trace alice --node "$S1"
+expect_usage store x y --kind NO-SUCH-KIND
 echo "diag cli: ok (bootstrap $S1, peer $S2)"

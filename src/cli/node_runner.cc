@@ -231,6 +231,7 @@ int RunDaemon(const DaemonOptions& o, const std::atomic<int>& stop_signal) {
                                          stats_budget);
       },
       start_ms, stats_budget);
+  stats.set_kind_source([&rt](uint16_t kind) { return runtime::RuntimeStorageInfo(rt, kind); });
   rt.control().node().SetDiagnosticsProvider(&stats);
 
   PrintBanner(role, *identity, state, *listen, bootstrap, o.cores);

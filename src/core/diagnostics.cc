@@ -29,28 +29,6 @@ absl::Status ReloadError(ErrorCode code, std::string_view why) {
 // over 65535 bytes, would make the whole answer fail to encode (and the requester time out).
 bool Encodes(const DiagnosticInfo& info) { return wire::EncodeToBytes(info).ok(); }
 
-size_t ValueSize(const wire::StoredData& sd) {
-  return std::visit(
-      [](const auto& v) -> size_t {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, wire::DataValue>) {
-          return v.value.size();
-        } else {
-          return v.value.value.size();
-        }
-      },
-      sd.value);
-}
-
-// What a specifier must say to fetch every value of `def` at a Resource-ID.
-wire::StoredDataSpecifier AllValues(const storage::KindDefinition& def) {
-  wire::StoredDataSpecifier s;
-  s.kind = def.id;
-  s.model = def.model;
-  if (def.model == wire::DataModel::kArray) s.indices.push_back({0, wire::kArrayLastIndex});
-  return s;
-}
-
 // RFC 7851 §4.3 asks for the peer a message for `destination` would go to next; this mirrors
 // Node::Route's choice (direct link to a Node-ID first, then responsibility, then the
 // topology's next hop) so that the hops PathTrack reports are the hops a request takes.
@@ -84,55 +62,11 @@ void DiagnosticsResponder::Count(uint16_t code, int direction) {
 }
 
 size_t DiagnosticsResponder::MemoryBytes() const {
-  return sizeof(*this) +
-         stored_.capacity() * (sizeof(ResourceId) + sizeof(stored_.begin()->second) + 1) +
-         instances_.capacity() * sizeof(wire::KindInstances);
-}
-
-void DiagnosticsResponder::NoteStored(const wire::StoreReq& request) {
-  auto& kinds = stored_[request.resource];
-  for (const wire::StoreKindData& kd : request.kind_data) {
-    if (std::find(kinds.begin(), kinds.end(), kd.kind) == kinds.end()) kinds.push_back(kd.kind);
-  }
+  return sizeof(*this) + instances_.capacity() * sizeof(wire::KindInstances);
 }
 
 void DiagnosticsResponder::Census(const Node& node, uint64_t now_ms) {
-  absl::flat_hash_map<uint32_t, uint64_t> per_kind;
-  datasize_ = 0;
-  for (auto it = stored_.begin(); it != stored_.end();) {
-    wire::FetchReq req;
-    req.resource = it->first;
-    for (uint32_t kind : it->second) {
-      if (const storage::KindDefinition* def = node.kinds().Find(kind)) {
-        req.specifiers.push_back(AllValues(*def));
-      }
-    }
-    absl::InlinedVector<uint32_t, 2> held;
-    auto fetched = node.FetchLocal(req, now_ms);
-    if (const auto* ans = std::get_if<wire::FetchAns>(&fetched)) {
-      for (const wire::FetchKindResponse& kr : ans->kind_responses) {
-        uint64_t n = 0;
-        for (const wire::StoredData& sd : kr.values) {
-          if (sd.signature.IsAnonymous()) continue;  // synthesized: nothing stored there
-          ++n;
-          datasize_ += ValueSize(sd);
-        }
-        if (n == 0) continue;
-        per_kind[kr.kind] += n;
-        held.push_back(kr.kind);
-      }
-    }
-    if (held.empty()) {
-      stored_.erase(it++);  // expired, handed on or deleted with its kind: forget it
-    } else {
-      it->second = std::move(held);
-      ++it;
-    }
-  }
-  instances_.clear();
-  for (const auto& [kind, n] : per_kind) instances_.push_back({kind, n});
-  std::sort(instances_.begin(), instances_.end(),
-            [](const auto& a, const auto& b) { return a.kind < b.kind; });
+  node.StorageCensus(now_ms, &instances_, &datasize_);
 }
 
 std::optional<DiagnosticInfo> DiagnosticsResponder::CoreInfo(const Node& node, uint16_t kind,

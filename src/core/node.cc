@@ -128,6 +128,10 @@ const ChordTable* Node::chord_table() const {
 
 size_t Node::stored_values() const { return storage_->value_count(); }
 size_t Node::stored_resources() const { return storage_->resource_count(); }
+void Node::StorageCensus(uint64_t now_ms, std::vector<wire::KindInstances>* instances,
+                         uint64_t* bytes) const {
+  storage_->Census(now_ms, instances, bytes);
+}
 size_t Node::stored_certificates() const { return storage_->certificate_count(); }
 
 storage::StorageResult<wire::FetchAns> Node::FetchLocal(const wire::FetchReq& request,
@@ -667,9 +671,6 @@ void Node::HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out) {
         return;
       }
       answer = std::get<wire::Body>(std::move(result));
-      if (code == MessageCode::kStoreReq) {
-        diagnostics_->NoteStored(std::get<wire::StoreReq>(body));
-      }
       break;
     }
     default:

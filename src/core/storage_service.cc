@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "p2psip/wire/codec.h"
 #include "p2psip/wire/stored_data.h"
@@ -423,6 +424,21 @@ void StorageService::HandOff(uint64_t now_ms, Outbox* out) {
       }
     }
   }
+}
+
+void StorageService::Census(uint64_t now_ms, std::vector<wire::KindInstances>* instances,
+                            uint64_t* bytes) const {
+  absl::flat_hash_map<uint32_t, uint64_t> per_kind;
+  *bytes = 0;
+  for (const auto& shard : shards_) {
+    shard->Census(now_ms, [&](uint32_t kind, size_t size) {
+      ++per_kind[kind];
+      *bytes += size;
+    });
+  }
+  instances->clear();
+  for (const auto& [kind, n] : per_kind) instances->push_back({kind, n});
+  std::ranges::sort(*instances, {}, &wire::KindInstances::kind);
 }
 
 size_t StorageService::resource_count() const {

@@ -39,6 +39,7 @@
 #include "p2psip/core/storage/storage_shard.h"
 #include "p2psip/core/topology.h"
 #include "p2psip/wire/body.h"
+#include "p2psip/wire/diagnostics.h"
 
 namespace p2psip::core {
 
@@ -84,6 +85,9 @@ class StorageService {
   // A Fetch answered from this node's own shards, without the network (tests, the simulator).
   storage::StorageResult<wire::FetchAns> FetchLocal(const wire::FetchReq& request,
                                                     uint64_t now_ms) const;
+  // Values held per kind (ascending kind) and the bytes of their data (RFC 7851
+  // INSTANCES_STORED, DATASIZE_STORED).
+  void Census(uint64_t now_ms, std::vector<wire::KindInstances>* instances, uint64_t* bytes) const;
   size_t resource_count() const;
   size_t value_count() const;
   // Signers' certificates retained for the values held (once per signer).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "nlohmann/json.hpp"
 #include "p2psip/runtime/stats_json.h"
 #include "p2psip/runtime/stats_provider.h"
@@ -75,6 +76,25 @@ std::string Fit(json& doc, size_t max_bytes) {
 }
 
 }  // namespace
+
+std::optional<wire::DiagnosticInfo> RuntimeStorageInfo(const NodeRuntime& runtime, uint16_t kind) {
+  if (kind != wire::kDiagInstancesStored && kind != wire::kDiagDatasizeStored) {
+    return std::nullopt;
+  }
+  absl::flat_hash_map<uint32_t, uint64_t> per_kind;
+  uint64_t bytes = 0;
+  for (const auto& report : runtime.control().reports()) {
+    if (report == nullptr) continue;
+    for (const wire::KindInstances& k : report->instances) per_kind[k.kind] += k.instances;
+    bytes += report->data_bytes;
+  }
+  if (kind == wire::kDiagDatasizeStored) return wire::DiagnosticInfo::Scalar(kind, bytes);
+  wire::DiagnosticInfo info;
+  info.kind = kind;
+  for (const auto& [k, n] : per_kind) info.instances_stored.push_back({k, n});
+  std::ranges::sort(info.instances_stored, {}, &wire::KindInstances::kind);
+  return info;
+}
 
 size_t NodeStatsBudget(size_t max_message_size) {
   const size_t room = max_message_size > kAnswerOverhead + kMinimumBudget

@@ -36,6 +36,9 @@ std::optional<uint64_t> StatsProvider::ResidentKib() {
 std::optional<wire::DiagnosticInfo> StatsProvider::Info(uint16_t kind,
                                                         std::span<const uint8_t> /*parameters*/,
                                                         uint64_t now_ms) {
+  if (kind_source_) {
+    if (std::optional<wire::DiagnosticInfo> info = kind_source_(kind)) return info;
+  }
   switch (kind) {
     case wire::kDiagSoftwareVersion:
       return wire::DiagnosticInfo::SoftwareVersion(SoftwareVersion());

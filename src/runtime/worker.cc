@@ -294,6 +294,7 @@ void Worker::MaybeReport(uint64_t now_us) {
   report->resources = node_->stored_resources();
   report->values = node_->stored_values();
   report->certificates = node_->stored_certificates();
+  node_->StorageCensus(now_us / 1000, &report->instances, &report->data_bytes);
   report->snapshot_version = snapshot_version_;
   CrossCoreMessage m;
   m.type = Type::kReport;

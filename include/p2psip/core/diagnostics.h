@@ -80,7 +80,8 @@ class DiagnosticsProvider {
 
 // The responder: checks a diagnostics request (expiration, permission), gathers the requested
 // kinds and builds the answer. Keeps the little state the answers need: message counts per
-// code, and which Resource-IDs were stored (for the storage census, see NoteStored).
+// code. The storage census (INSTANCES_STORED, DATASIZE_STORED) is the node's
+// (Node::StorageCensus).
 class DiagnosticsResponder {
  public:
   // `counters` (diagnostics_answered, diagnostics_refused) must outlive the responder.
@@ -91,13 +92,6 @@ class DiagnosticsResponder {
   // MESSAGES_SENT_RCVD: a message of `code` left on / arrived on a link.
   void CountSent(uint16_t code) { Count(code, 0); }
   void CountReceived(uint16_t code) { Count(code, 1); }
-
-  // A Store of `request` was applied here. The storage service offers no per-kind census, so
-  // the responder remembers (Resource-ID, Kind-ID) pairs and asks the storage about them when
-  // INSTANCES_STORED or DATASIZE_STORED is requested, forgetting those no longer held. Cost:
-  // one Resource-ID and its kinds per resource held, and a local fetch of each per request
-  // asking for those kinds (slow path; a census in StorageService would remove both).
-  void NoteStored(const wire::StoreReq& request);
 
   // A PingReq for this node: when it carries a Diagnostic_Ping extension, fills `*extension`
   // with the answer's Diagnostic_Ping extension and returns true; false (nothing to add) for a
@@ -141,7 +135,6 @@ class DiagnosticsResponder {
   DiagnosticsProvider* provider_ = nullptr;
   // [slot][0 = sent, 1 = received]; slot = message code 0x01..0x28, error (0xFFFF) in slot 0.
   std::array<std::array<uint64_t, 2>, 0x29> messages_{};
-  absl::flat_hash_map<ResourceId, absl::InlinedVector<uint32_t, 2>> stored_;
   // The last census, valid while one response is built.
   std::vector<wire::KindInstances> instances_;
   uint64_t datasize_ = 0;

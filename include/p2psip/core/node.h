@@ -26,6 +26,7 @@
 #include "p2psip/core/topology.h"
 #include "p2psip/core/transactions.h"
 #include "p2psip/wire/body.h"
+#include "p2psip/wire/diagnostics.h"
 #include "p2psip/wire/ip_address_port.h"
 
 namespace p2psip::core {
@@ -261,6 +262,10 @@ class Node : private TopologyHost, private StorageHost {
                                                     uint64_t now_ms) const;
   size_t stored_values() const;
   size_t stored_resources() const;
+  // Values held per kind (ascending kind) and the bytes of their data: RFC 7851
+  // INSTANCES_STORED and DATASIZE_STORED.
+  void StorageCensus(uint64_t now_ms, std::vector<wire::KindInstances>* instances,
+                     uint64_t* bytes) const;
   // Signers' certificates retained for the values held.
   size_t stored_certificates() const;
   // Requests this node sent that await an answer.

@@ -13,6 +13,7 @@
 #include "p2psip/port/port.h"
 #include "p2psip/runtime/cross_core.h"
 #include "p2psip/runtime/link_manager.h"
+#include "p2psip/wire/diagnostics.h"
 
 namespace p2psip::runtime {
 
@@ -47,6 +48,9 @@ struct WorkerReport {
   size_t resources = 0;
   size_t values = 0;
   size_t certificates = 0;
+  // The shard's census: values per kind (ascending kind) and the bytes of their data.
+  std::vector<wire::KindInstances> instances;
+  uint64_t data_bytes = 0;
   uint64_t snapshot_version = 0;
 };
 

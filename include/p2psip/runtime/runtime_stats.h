@@ -47,6 +47,11 @@ struct NodeStatsContext {
 // certificate and signature, and the Diagnostic_Ping framing); at most 65535.
 size_t NodeStatsBudget(size_t max_message_size);
 
+// RFC 7851 INSTANCES_STORED and DATASIZE_STORED of the whole node, summed over the workers'
+// latest reports (the control part's own Node holds no storage); nullopt for other kinds.
+// For StatsProvider::set_kind_source. On the control thread.
+std::optional<wire::DiagnosticInfo> RuntimeStorageInfo(const NodeRuntime& runtime, uint16_t kind);
+
 // The document (compact JSON, at most `max_bytes` where the cuts above allow). On the control
 // thread.
 std::string RuntimeStatsJson(const NodeRuntime& runtime, const NodeStatsContext& context,

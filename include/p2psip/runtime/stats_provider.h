@@ -40,6 +40,12 @@ class StatsProvider : public core::DiagnosticsProvider {
   StatsProvider(std::function<std::string()> node_stats, uint64_t start_ms,
                 size_t max_document_bytes = kMaxDocumentBytes);
 
+  // What the runtime knows better than the Node that answers (the storage census of a node
+  // whose storage lives in other parts): consulted first for every kind; nullopt leaves the
+  // kind to the rest of the provider and the core.
+  using KindSource = std::function<std::optional<wire::DiagnosticInfo>(uint16_t kind)>;
+  void set_kind_source(KindSource source) { kind_source_ = std::move(source); }
+
   std::optional<wire::DiagnosticInfo> Info(uint16_t kind, std::span<const uint8_t> parameters,
                                            uint64_t now_ms) override;
 
@@ -50,6 +56,7 @@ class StatsProvider : public core::DiagnosticsProvider {
 
  private:
   std::function<std::string()> node_stats_;
+  KindSource kind_source_;
   uint64_t start_ms_;
   size_t max_document_bytes_;
 };

@@ -299,6 +299,16 @@ void StorageShard::ForEachSignature(absl::FunctionRef<void(std::span<const uint8
   }
 }
 
+void StorageShard::Census(uint64_t now_ms,
+                          absl::FunctionRef<void(uint32_t kind, size_t bytes)> fn) const {
+  for (const Resource& r : resources_) {
+    if (r.records == nullptr) continue;
+    for (const shard_internal::Record& record : *r.records) {
+      if (record.Live(now_ms)) fn(record.kind, record.value_length);
+    }
+  }
+}
+
 // --- housekeeping ----------------------------------------------------------------------------
 
 void StorageShard::Expire(uint64_t now_ms) {

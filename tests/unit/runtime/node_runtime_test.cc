@@ -18,6 +18,7 @@
 #include "p2psip/port/flow_steering.h"
 #include "p2psip/port/udp_port.h"
 #include "p2psip/runtime/crypto_random.h"
+#include "p2psip/runtime/runtime_stats.h"
 #include "p2psip/runtime/stream_links.h"
 #include "p2psip/wire/codec.h"
 #include "p2psip/wire/hashes.h"
@@ -241,6 +242,18 @@ TEST_F(RuntimeTest, ThreeMultiCoreNodesFormARingStoreFetchAndLeave) {
       10000))
       << "the 3-worker node's shards do not hold the 60 values";
   for (auto& r : runtimes_) EXPECT_EQ(r->control().node().stored_values(), 0u);
+  // RFC 7851's storage census of the node is the shards': 60 TURN-SERVICE values.
+  std::optional<wire::DiagnosticInfo> census =
+      RuntimeStorageInfo(*runtimes_[1], wire::kDiagInstancesStored);
+  ASSERT_TRUE(census.has_value());
+  ASSERT_EQ(census->instances_stored.size(), 1u);
+  EXPECT_EQ(census->instances_stored[0].kind, wire::kKindTurnService);
+  EXPECT_EQ(census->instances_stored[0].instances, 60u);
+  std::optional<wire::DiagnosticInfo> bytes =
+      RuntimeStorageInfo(*runtimes_[1], wire::kDiagDatasizeStored);
+  ASSERT_TRUE(bytes.has_value());
+  EXPECT_EQ(bytes->scalar, 60u * 2);  // each value is 2 bytes
+  EXPECT_FALSE(RuntimeStorageInfo(*runtimes_[1], wire::kDiagAppUptime).has_value());
   // Links are owned by the workers the flows are steered to, so no datagram had to move; each
   // was adopted from the control part.
   uint64_t adopted = 0;

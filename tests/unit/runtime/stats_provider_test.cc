@@ -62,6 +62,20 @@ TEST(StatsProviderTest, LeavesOtherKindsToTheCore) {
   }
 }
 
+TEST(StatsProviderTest, AKindSourceAnswersFirst) {
+  StatsProvider provider([] { return std::string("{}"); }, kStart);
+  provider.set_kind_source([](uint16_t kind) -> std::optional<wire::DiagnosticInfo> {
+    if (kind != wire::kDiagDatasizeStored) return std::nullopt;
+    return wire::DiagnosticInfo::Scalar(kind, 1234);
+  });
+  auto bytes = provider.Info(wire::kDiagDatasizeStored, {}, kStart);
+  ASSERT_TRUE(bytes.has_value());
+  EXPECT_EQ(bytes->scalar, 1234u);
+  // Kinds the source leaves alone are the provider's as before.
+  EXPECT_TRUE(provider.Info(wire::kDiagSoftwareVersion, {}, kStart).has_value());
+  EXPECT_FALSE(provider.Info(wire::kDiagInstancesStored, {}, kStart).has_value());
+}
+
 TEST(StatsProviderTest, ResidentSetMatchesStatm) {
   std::optional<uint64_t> kib = StatsProvider::ResidentKib();
   ASSERT_TRUE(kib.has_value());

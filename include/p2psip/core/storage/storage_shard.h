@@ -162,6 +162,9 @@ class StorageShard {
   // Calls `fn` with the encoded wire::Signature of every record held, live or not yet expired
   // away (which certificates are still needed).
   void ForEachSignature(absl::FunctionRef<void(std::span<const uint8_t>)> fn) const;
+  // Every unexpired value: its kind and the size of its data (RFC 7851 INSTANCES_STORED and
+  // DATASIZE_STORED count these). O(values), no decoding.
+  void Census(uint64_t now_ms, absl::FunctionRef<void(uint32_t kind, size_t bytes)> fn) const;
 
   size_t resource_count() const;
   size_t value_count() const;

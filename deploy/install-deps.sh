@@ -24,8 +24,8 @@ PACKAGES=(
   # conformance oracles: tshark decodes (and decrypts) our traffic; the openssl command-line
   # tool (a separate process, never linked) completes DTLS/TLS handshakes with our links
   tshark openssl
-  # process inspection in tests
-  procps iproute2
+  # process inspection in tests; namespaces, veth pairs and ping for the dpdk suite
+  procps iproute2 iputils-ping ethtool
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,0 +1,440 @@
+#include "p2psip/port/dpdk_port.h"
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include <algorithm>
+#include <cassert>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace p2psip::port {
+namespace {
+
+uint64_t NowNs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+absl::StatusOr<uint16_t> PortByName(const std::string& name) {
+  uint16_t id = 0;
+  if (rte_eth_dev_get_port_by_name(name.c_str(), &id) != 0) {
+    std::string known;
+    uint16_t p = 0;
+    RTE_ETH_FOREACH_DEV(p) {
+      char n[RTE_ETH_NAME_MAX_LEN] = {};
+      if (rte_eth_dev_get_name_by_port(p, n) == 0) absl::StrAppend(&known, known.empty() ? "" : ", ", n);
+    }
+    return absl::NotFoundError(absl::StrCat("DPDK device '", name, "' not found (devices: ",
+                                            known.empty() ? "none" : known, ")"));
+  }
+  return id;
+}
+
+// Configures `port` with `queues` RX/TX queue pairs on `pools` and starts it.
+absl::Status StartDevice(uint16_t port, const std::string& name, uint16_t queues,
+                         const DpdkPortOptions& options, std::span<rte_mempool* const> pools) {
+  rte_eth_dev_info info{};
+  if (int rc = rte_eth_dev_info_get(port, &info); rc != 0) {
+    return absl::InternalError(absl::StrCat(name, ": rte_eth_dev_info_get: ", rte_strerror(-rc)));
+  }
+  if (info.max_rx_queues < queues || info.max_tx_queues < queues) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, " has ", info.max_rx_queues, " RX and ", info.max_tx_queues, " TX queues; ",
+        queues, " workers need as many of each (net_af_packet: qpairs=N, net_tap: queues=N)"));
+  }
+  rte_eth_conf conf{};
+  if (queues > 1) {
+    const uint64_t wanted = RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP;
+    if ((info.flow_type_rss_offloads & wanted) != 0) {
+      conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+      conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & wanted;
+    }
+  }
+  if (int rc = rte_eth_dev_configure(port, queues, queues, &conf); rc != 0) {
+    return absl::InternalError(absl::StrCat(name, ": rte_eth_dev_configure: ", rte_strerror(-rc)));
+  }
+  uint16_t rx_desc = options.rx_descriptors;
+  uint16_t tx_desc = options.tx_descriptors;
+  (void)rte_eth_dev_adjust_nb_rx_tx_desc(port, &rx_desc, &tx_desc);
+  const int socket = rte_eth_dev_socket_id(port);
+  const unsigned socket_id = socket < 0 ? SOCKET_ID_ANY : static_cast<unsigned>(socket);
+  for (uint16_t q = 0; q < queues; ++q) {
+    if (int rc = rte_eth_rx_queue_setup(port, q, rx_desc, socket_id, nullptr, pools[q]); rc != 0) {
+      return absl::InternalError(
+          absl::StrCat(name, ": RX queue ", q, " setup: ", rte_strerror(-rc)));
+    }
+    if (int rc = rte_eth_tx_queue_setup(port, q, tx_desc, socket_id, nullptr); rc != 0) {
+      return absl::InternalError(
+          absl::StrCat(name, ": TX queue ", q, " setup: ", rte_strerror(-rc)));
+    }
+  }
+  if (int rc = rte_eth_dev_start(port); rc != 0) {
+    return absl::InternalError(absl::StrCat(name, ": rte_eth_dev_start: ", rte_strerror(-rc)));
+  }
+  return absl::OkStatus();
+}
+
+std::atomic<uint32_t> g_pool_serial{0};  // mempool names are global to the process
+
+}  // namespace
+
+struct DpdkPort::Device {
+  uint16_t port = 0;
+  std::optional<uint16_t> exception;
+  std::vector<rte_mempool*> pools;  // one per queue (both devices' RX of that queue use it)
+  // Set once configuration was attempted (close it) and once it started (stop it first).
+  bool port_configured = false, port_started = false;
+  bool exception_configured = false, exception_started = false;
+
+  ~Device() {
+    if (exception_started) (void)rte_eth_dev_stop(*exception);
+    if (port_started) (void)rte_eth_dev_stop(port);
+    // The queues reference the mempools until the devices are closed; closing is what an
+    // operator expects of a port that goes away, and it lets the pools be freed.
+    if (exception_configured) (void)rte_eth_dev_close(*exception);
+    if (port_configured) (void)rte_eth_dev_close(port);
+    for (rte_mempool* p : pools) rte_mempool_free(p);
+  }
+};
+
+absl::StatusOr<std::vector<std::unique_ptr<DpdkPort>>> DpdkPort::CreateGroup(
+    const DpdkPortOptions& options, size_t n) {
+  if (n == 0 || n > RTE_MAX_QUEUES_PER_PORT) {
+    return absl::InvalidArgumentError(absl::StrCat("a DPDK port group needs 1 to ",
+                                                   RTE_MAX_QUEUES_PER_PORT, " queues, not ", n));
+  }
+  if (options.stack.local.family != Endpoint::Family::kIpv4) {
+    return absl::InvalidArgumentError(
+        "the DPDK port speaks IPv4 only (its stack hands IPv6 to the kernel); give an IPv4 "
+        "address");
+  }
+  if (options.stack.local.port == 0) {
+    return absl::InvalidArgumentError("the DPDK port needs a UDP port (there is no kernel to "
+                                      "pick an ephemeral one)");
+  }
+  if (options.burst_size == 0 || options.burst_size > kMaxChunk || options.max_pending == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "burst_size must be 1 to ", kMaxChunk, " and max_pending positive"));
+  }
+  auto device = std::make_shared<Device>();
+  absl::StatusOr<uint16_t> port = PortByName(options.device);
+  if (!port.ok()) return port.status();
+  device->port = *port;
+  if (!options.exception_device.empty()) {
+    absl::StatusOr<uint16_t> exception = PortByName(options.exception_device);
+    if (!exception.ok()) return exception.status();
+    if (*exception == *port) {
+      return absl::InvalidArgumentError("the exception device must differ from the data device");
+    }
+    device->exception = *exception;
+  }
+  const int socket = rte_eth_dev_socket_id(device->port);
+  for (size_t q = 0; q < n; ++q) {
+    const std::string name = absl::StrCat("p2psip", g_pool_serial.fetch_add(1));
+    rte_mempool* pool = rte_pktmbuf_pool_create(
+        name.c_str(), options.mbufs_per_queue, std::min<unsigned>(256, options.mbufs_per_queue / 8),
+        0, RTE_MBUF_DEFAULT_BUF_SIZE, socket < 0 ? SOCKET_ID_ANY : socket);
+    if (pool == nullptr) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "cannot create a mempool of ", options.mbufs_per_queue, " mbufs: ",
+          rte_strerror(rte_errno), " (EAL memory: raise -m, or fewer mbufs_per_queue)"));
+    }
+    device->pools.push_back(pool);
+  }
+  const uint16_t queues = static_cast<uint16_t>(n);
+  device->port_configured = true;
+  if (absl::Status s = StartDevice(device->port, options.device, queues, options, device->pools);
+      !s.ok()) {
+    return s;
+  }
+  device->port_started = true;
+  if (device->exception.has_value()) {
+    device->exception_configured = true;
+    if (absl::Status s = StartDevice(*device->exception, options.exception_device, queues,
+                                     options, device->pools);
+        !s.ok()) {
+      return s;
+    }
+    device->exception_started = true;
+  }
+  DpdkPortOptions resolved = options;
+  bool zero_mac = true;
+  for (uint8_t b : resolved.stack.mac) zero_mac = zero_mac && b == 0;
+  if (zero_mac) {
+    rte_ether_addr mac{};
+    if (int rc = rte_eth_macaddr_get(device->port, &mac); rc != 0) {
+      return absl::InternalError(absl::StrCat(options.device, ": no MAC address: ",
+                                              rte_strerror(-rc)));
+    }
+    std::memcpy(resolved.stack.mac.data(), mac.addr_bytes, 6);
+  }
+  // A unicast MAC the device does not own is only received in promiscuous mode.
+  (void)rte_eth_promiscuous_enable(device->port);
+
+  std::vector<std::unique_ptr<DpdkPort>> ports;
+  for (uint16_t q = 0; q < queues; ++q) {
+    ports.push_back(std::unique_ptr<DpdkPort>(new DpdkPort(device, q, resolved)));
+  }
+  return ports;
+}
+
+DpdkPort::DpdkPort(std::shared_ptr<Device> device, uint16_t queue, const DpdkPortOptions& options)
+    : device_(std::move(device)), queue_(queue), options_(options), stack_(options.stack) {
+  held_.reserve(options_.burst_size);
+  scratch_.resize(options_.burst_size);
+  to_wire_.reserve(kMaxChunk);
+  to_kernel_.reserve(options_.burst_size);
+  pending_.reserve(options_.max_pending);
+}
+
+DpdkPort::~DpdkPort() {
+  FreeHeld();
+  for (Pending& p : pending_) rte_pktmbuf_free(p.mbuf);
+}
+
+void DpdkPort::FreeHeld() {
+  if (held_.empty()) return;
+  rte_pktmbuf_free_bulk(held_.data(), static_cast<unsigned>(held_.size()));
+  held_.clear();
+}
+
+rte_mbuf* DpdkPort::Allocate() {
+  rte_mbuf* m = rte_pktmbuf_alloc(device_->pools[queue_]);
+  if (m == nullptr) ++stats_.tx_no_mbuf;
+  return m;
+}
+
+size_t DpdkPort::SendFrames(rte_mbuf** frames, size_t n) {
+  size_t sent = 0;
+  while (sent < n) {
+    const uint16_t chunk = static_cast<uint16_t>(std::min<size_t>(n - sent, UINT16_MAX));
+    const uint16_t took = rte_eth_tx_burst(device_->port, queue_, frames + sent, chunk);
+    sent += took;
+    if (took < chunk) break;
+  }
+  if (sent < n) rte_pktmbuf_free_bulk(frames + sent, static_cast<unsigned>(n - sent));
+  return sent;
+}
+
+size_t DpdkPort::SendDatagrams(rte_mbuf** frames, size_t n) {
+  // The lengths are read before the device owns the mbufs (it may free them at once).
+  uint64_t bytes[kMaxChunk];
+  assert(n <= kMaxChunk);
+  for (size_t i = 0; i < n; ++i) bytes[i] = frames[i]->data_len - NetStack::kUdpHeadroom;
+  const size_t sent = SendFrames(frames, n);
+  for (size_t i = 0; i < sent; ++i) counters_.tx_bytes += bytes[i];
+  counters_.tx_datagrams += sent;
+  counters_.tx_dropped += n - sent;
+  return sent;
+}
+
+void DpdkPort::ForwardFromKernel() {
+  if (!device_->exception.has_value()) return;
+  const uint16_t n = rte_eth_rx_burst(*device_->exception, queue_, scratch_.data(),
+                                      static_cast<uint16_t>(scratch_.size()));
+  if (n == 0) return;
+  const size_t sent = SendFrames(scratch_.data(), n);
+  stats_.exception_from_kernel += sent;
+  counters_.tx_dropped += n - sent;
+}
+
+size_t DpdkPort::RxBurst(std::span<RxDatagram> out) {
+  FreeHeld();  // the previous burst's payloads are no longer the caller's
+  ForwardFromKernel();
+  const size_t want = std::min(out.size(), scratch_.size());
+  const uint16_t n = rte_eth_rx_burst(device_->port, queue_, scratch_.data(),
+                                      static_cast<uint16_t>(want));
+  if (n == 0) {
+    if (!pending_.empty()) FlushPending(NowNs());  // ARP retries and timeouts
+    return 0;
+  }
+  ++stats_.rx_bursts;
+  size_t delivered = 0;
+  to_wire_.clear();
+  to_kernel_.clear();
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = scratch_[i];
+    if (m->nb_segs != 1) {
+      ++stats_.rx_multi_segment;
+      rte_pktmbuf_free(m);
+      continue;
+    }
+    const std::span<const uint8_t> frame(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
+    // Replies are written straight into a fresh mbuf, taken only when the frame is ARP or
+    // ICMP (the stack writes nothing for the others).
+    const uint16_t type = frame.size() >= 14 ? static_cast<uint16_t>(frame[12] << 8 | frame[13]) : 0;
+    const bool may_reply = type == 0x0806 || (type == 0x0800 && frame.size() > 23 && frame[23] == 1);
+    rte_mbuf* reply = may_reply ? Allocate() : nullptr;
+    std::span<uint8_t> reply_room;
+    if (reply != nullptr) {
+      reply_room = {rte_pktmbuf_mtod(reply, uint8_t*), rte_pktmbuf_tailroom(reply)};
+    }
+    size_t reply_len = 0;
+    switch (stack_.Receive(frame, &out[delivered], reply_room, &reply_len)) {
+      case NetStack::RxVerdict::kDatagram:
+        ++counters_.rx_datagrams;
+        counters_.rx_bytes += out[delivered].data.size();
+        ++delivered;
+        held_.push_back(m);
+        m = nullptr;
+        break;
+      case NetStack::RxVerdict::kReply:
+        reply->data_len = static_cast<uint16_t>(reply_len);
+        reply->pkt_len = static_cast<uint32_t>(reply_len);
+        to_wire_.push_back(reply);
+        reply = nullptr;
+        ++stats_.tx_replies;
+        break;
+      case NetStack::RxVerdict::kException:
+        if (device_->exception.has_value()) {
+          to_kernel_.push_back(m);
+          m = nullptr;
+        } else {
+          ++stats_.exception_dropped;
+        }
+        break;
+      case NetStack::RxVerdict::kDrop:
+        break;
+    }
+    if (reply != nullptr) rte_pktmbuf_free(reply);
+    if (m != nullptr) rte_pktmbuf_free(m);
+  }
+  if (!to_wire_.empty()) SendFrames(to_wire_.data(), to_wire_.size());
+  if (!to_kernel_.empty()) {
+    const uint16_t took = rte_eth_tx_burst(*device_->exception, queue_, to_kernel_.data(),
+                                           static_cast<uint16_t>(to_kernel_.size()));
+    stats_.exception_to_kernel += took;
+    if (took < to_kernel_.size()) {
+      stats_.exception_dropped += to_kernel_.size() - took;
+      rte_pktmbuf_free_bulk(to_kernel_.data() + took,
+                            static_cast<unsigned>(to_kernel_.size() - took));
+    }
+  }
+  if (!pending_.empty()) FlushPending(NowNs());
+  return delivered;
+}
+
+void DpdkPort::FlushPending(uint64_t now_ns) {
+  to_wire_.clear();
+  size_t kept = 0;
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    Pending p = pending_[i];
+    MacAddress mac;
+    const NetStack::TxVerdict v = stack_.Resolve(p.to, &mac);
+    if (v == NetStack::TxVerdict::kReady) {
+      uint8_t* frame = rte_pktmbuf_mtod(p.mbuf, uint8_t*);
+      const std::span<const uint8_t> payload(frame + NetStack::kUdpHeadroom,
+                                             p.mbuf->data_len - NetStack::kUdpHeadroom);
+      stack_.WriteUdpHeaders(mac, p.to, payload, {frame, NetStack::kUdpHeadroom});
+      to_wire_.push_back(p.mbuf);
+      if (to_wire_.size() == kMaxChunk) {
+        SendDatagrams(to_wire_.data(), to_wire_.size());
+        to_wire_.clear();
+      }
+      continue;
+    }
+    if (v == NetStack::TxVerdict::kUnroutable || now_ns - p.since_ns >= options_.pending_timeout_ns) {
+      ++stats_.tx_unresolved;
+      ++counters_.tx_dropped;
+      rte_pktmbuf_free(p.mbuf);
+      continue;
+    }
+    if (stack_.ArpRequestDue(p.to, now_ns)) {
+      if (rte_mbuf* arp = Allocate(); arp != nullptr) {
+        const size_t len = stack_.WriteArpRequest(
+            p.to, {rte_pktmbuf_mtod(arp, uint8_t*), rte_pktmbuf_tailroom(arp)});
+        arp->data_len = static_cast<uint16_t>(len);
+        arp->pkt_len = static_cast<uint32_t>(len);
+        if (SendFrames(&arp, 1) == 0) ++counters_.tx_dropped;
+      }
+    }
+    pending_[kept++] = p;
+  }
+  pending_.resize(kept);
+  if (!to_wire_.empty()) SendDatagrams(to_wire_.data(), to_wire_.size());
+  to_wire_.clear();
+}
+
+size_t DpdkPort::TxBurst(std::span<const TxDatagram> datagrams) {
+  size_t accepted = 0;
+  size_t offset = 0;
+  uint64_t now_ns = 0;
+  while (offset < datagrams.size()) {
+    const size_t chunk = std::min(datagrams.size() - offset, scratch_.size());
+    to_wire_.clear();
+    size_t udp_frames = 0;  // the first udp_frames entries of to_wire_ are datagrams
+    rte_mbuf** mbufs = scratch_.data();
+    if (rte_pktmbuf_alloc_bulk(device_->pools[queue_], mbufs, static_cast<unsigned>(chunk)) != 0) {
+      stats_.tx_no_mbuf += chunk;
+      counters_.tx_dropped += chunk;
+      offset += chunk;
+      continue;
+    }
+    size_t arp_count = 0;
+    rte_mbuf* arps[8];
+    for (size_t i = 0; i < chunk; ++i) {
+      const TxDatagram& d = datagrams[offset + i];
+      rte_mbuf* m = mbufs[i];
+      uint8_t* frame = nullptr;
+      if (NetStack::kUdpHeadroom + d.data.size() <= rte_pktmbuf_tailroom(m)) {
+        frame = reinterpret_cast<uint8_t*>(
+            rte_pktmbuf_append(m, static_cast<uint16_t>(NetStack::kUdpHeadroom + d.data.size())));
+      }
+      if (frame == nullptr) {
+        ++stats_.tx_too_large;
+        ++counters_.tx_dropped;
+        rte_pktmbuf_free(m);
+        continue;
+      }
+      std::memcpy(frame + NetStack::kUdpHeadroom, d.data.data(), d.data.size());
+      MacAddress mac;
+      switch (stack_.Resolve(d.to, &mac)) {
+        case NetStack::TxVerdict::kReady:
+          stack_.WriteUdpHeaders(mac, d.to, d.data, {frame, NetStack::kUdpHeadroom});
+          to_wire_.push_back(m);
+          ++udp_frames;
+          break;
+        case NetStack::TxVerdict::kResolve: {
+          if (now_ns == 0) now_ns = NowNs();
+          if (pending_.size() >= options_.max_pending) {
+            ++stats_.tx_unresolved;
+            ++counters_.tx_dropped;
+            rte_pktmbuf_free(m);
+            break;
+          }
+          pending_.push_back({d.to, m, now_ns});
+          ++stats_.tx_pending;
+          ++accepted;  // the port holds it: sent once resolved, or dropped and counted
+          if (arp_count < std::size(arps) && stack_.ArpRequestDue(d.to, now_ns)) {
+            if (rte_mbuf* arp = Allocate(); arp != nullptr) {
+              const size_t len = stack_.WriteArpRequest(
+                  d.to, {rte_pktmbuf_mtod(arp, uint8_t*), rte_pktmbuf_tailroom(arp)});
+              arp->data_len = static_cast<uint16_t>(len);
+              arp->pkt_len = static_cast<uint32_t>(len);
+              arps[arp_count++] = arp;
+            }
+          }
+          break;
+        }
+        case NetStack::TxVerdict::kUnroutable:
+          ++stats_.tx_unroutable;
+          ++counters_.tx_dropped;
+          rte_pktmbuf_free(m);
+          break;
+      }
+    }
+    if (arp_count > 0) SendFrames(arps, arp_count);
+    if (udp_frames > 0) accepted += SendDatagrams(to_wire_.data(), udp_frames);
+    offset += chunk;
+  }
+  return accepted;
+}
+
+}  // namespace p2psip::port

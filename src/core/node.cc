@@ -94,7 +94,8 @@ Node::Node(NodeConfig config, Signer* signer, Random* random, const TopologyFact
       signer_(signer),
       random_(random),
       links_(std::make_unique<LinkTable>()),
-      transactions_(TransactionTable::Options{.retransmit_ms = config_.reliability_timer_ms}) {
+      transactions_(TransactionTable::Options{.retransmit_ms = config_.reliability_timer_ms}),
+      reassembler_(wire::ReassemblyLimits{.max_message_size = config_.max_message_size}) {
   topology_ = topology ? topology(config_, static_cast<TopologyHost*>(this), &counters_)
                        : std::make_unique<ChordTopology>(config_, static_cast<TopologyHost*>(this),
                                                          &counters_);
@@ -395,9 +396,14 @@ void Node::Route(std::span<const uint8_t> message, LinkId arrived_on, uint64_t n
     }
     return;
   }
-  const uint16_t code = CodeAfterHeader(v);
+  // A fragment other than the first carries a slice of the body, not its message_code: this
+  // hop cannot tell a request from an answer and forwards it as an answer (no Via entry, no
+  // error answers); the offset-0 fragment's header is the one reassembly keeps.
+  const bool fragment = v.fragment() != wire::kUnfragmented;
+  const uint16_t code =
+      fragment && (v.fragment() & wire::kFragmentOffsetMask) != 0 ? 0 : CodeAfterHeader(v);
   const bool request = wire::IsRequest(code);
-  if (arrived_on != kNoLink) diagnostics_->CountReceived(code);
+  if (arrived_on != kNoLink && code != 0) diagnostics_->CountReceived(code);
   if (v.ttl() > config_.initial_ttl) {
     if (request) {
       AnswerErrorFromHeader(arrived_on, original, ErrorCode::kTtlExceeded, "TTL above initial-ttl",
@@ -452,6 +458,10 @@ void Node::Route(std::span<const uint8_t> message, LinkId arrived_on, uint64_t n
       return;
     }
     if (local) {
+      if (fragment) {
+        Reassemble(arrived_on, {v.data(), v.size()}, now_ms, out);
+        return;
+      }
       if (dispatcher_ != nullptr) {
         const size_t at = v.header_size();
         const uint32_t part = dispatcher_->PartFor(
@@ -509,6 +519,23 @@ void Node::Route(std::span<const uint8_t> message, LinkId arrived_on, uint64_t n
     return;
   }
   ++counters_.dropped_malformed;  // more destination entries than any real list
+}
+
+void Node::Reassemble(LinkId link, std::span<const uint8_t> fragment, uint64_t now_ms,
+                      Outbox* out) {
+  ++counters_.fragments_received;
+  std::vector<uint8_t> whole;
+  switch (reassembler_.Add(fragment, now_ms, &whole)) {
+    case wire::Reassembler::Result::kComplete:
+      ++counters_.reassembled;
+      Route(whole, link, now_ms, out);
+      return;
+    case wire::Reassembler::Result::kPending:
+      return;
+    case wire::Reassembler::Result::kDropped:
+      ++counters_.fragments_dropped;
+      return;
+  }
 }
 
 void Node::OnMessage(LinkId link, std::span<const uint8_t> bytes, uint64_t now_ms, Outbox* out) {

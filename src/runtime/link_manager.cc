@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "p2psip/wire/fragmentation.h"
 
 namespace p2psip::runtime {
 namespace {
@@ -134,6 +135,25 @@ void LinkManager::Send(core::LinkId id, std::span<const uint8_t> message, uint64
   if (it == links_.end()) {
     ++counters_.send_no_link;
     return;
+  }
+  if (options_.fragment_mtu != 0 && options_.framing.mode == link::LinkMode::kDatagram &&
+      message.size() + wire::kFragmentViaAllowance > options_.fragment_mtu) {
+    // §6.7: fragments of at most fragment_mtu - 32 bytes. One that cannot carry 256 bytes of
+    // body (a huge forwarding header) is not possible: the message goes whole (IP fragments).
+    absl::StatusOr<std::vector<std::vector<uint8_t>>> fragments =
+        wire::FragmentMessage(message, options_.fragment_mtu);
+    if (fragments.ok() && fragments->size() > 1) {
+      for (const std::vector<uint8_t>& f : *fragments) {
+        if (it->second.link->Send(f, now_us) != link::SendResult::kQueued) {
+          ++counters_.send_refused;  // the rest would not reassemble: stop here
+          return;
+        }
+        ++counters_.fragments_out;
+      }
+      ++counters_.fragmented;
+      ++counters_.messages_out;
+      return;
+    }
   }
   if (it->second.link->Send(message, now_us) != link::SendResult::kQueued) {
     ++counters_.send_refused;

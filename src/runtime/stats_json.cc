@@ -28,6 +28,9 @@ json CountersJson(const core::NodeCounters& c) {
       P2PSIP_FIELD(c, dropped_wrong_overlay),
       P2PSIP_FIELD(c, dropped_unroutable),
       P2PSIP_FIELD(c, dropped_late_answer),
+      P2PSIP_FIELD(c, fragments_received),
+      P2PSIP_FIELD(c, reassembled),
+      P2PSIP_FIELD(c, fragments_dropped),
       P2PSIP_FIELD(c, maintenance_sent),
       P2PSIP_FIELD(c, partitions_detected),
       P2PSIP_FIELD(c, stores_applied),
@@ -64,6 +67,8 @@ json CountersJson(const LinkManagerCounters& c) {
       P2PSIP_FIELD(c, messages_out),
       P2PSIP_FIELD(c, send_refused),
       P2PSIP_FIELD(c, send_no_link),
+      P2PSIP_FIELD(c, fragmented),
+      P2PSIP_FIELD(c, fragments_out),
       P2PSIP_FIELD(c, released),
       P2PSIP_FIELD(c, adopted),
   };

@@ -27,6 +27,7 @@
 #include "p2psip/core/transactions.h"
 #include "p2psip/wire/body.h"
 #include "p2psip/wire/diagnostics.h"
+#include "p2psip/wire/fragmentation.h"
 #include "p2psip/wire/ip_address_port.h"
 
 namespace p2psip::core {
@@ -151,6 +152,11 @@ struct NodeCounters {
   uint64_t dropped_wrong_overlay = 0;
   uint64_t dropped_unroutable = 0;   // no next hop, compressed/opaque ids we never issued
   uint64_t dropped_late_answer = 0;  // answer to no pending transaction
+  // Fragments (RFC 6940 §6.7) addressed to this node, messages reassembled from them, and
+  // fragments dropped by the reassembler (malformed, too large, out of buffers).
+  uint64_t fragments_received = 0;
+  uint64_t reassembled = 0;
+  uint64_t fragments_dropped = 0;
   uint64_t maintenance_sent = 0;     // Update/Attach/Join/Leave/Ping sent by the topology
   uint64_t partitions_detected = 0;  // partition checks answered by another ring
   // Storage.
@@ -311,6 +317,9 @@ class Node : private TopologyHost, private StorageHost {
   // Sends an encoded message toward the first entry of its destination list.
   void Route(std::span<const uint8_t> message, LinkId arrived_on, uint64_t now_ms, Outbox* out);
   void DeliverLocally(LinkId link, std::span<const uint8_t> bytes, uint64_t now_ms, Outbox* out);
+  // A fragment for this node: into the reassembler; the whole message, once complete, is
+  // routed as if it had arrived so (it is for this node, or for another part of it).
+  void Reassemble(LinkId link, std::span<const uint8_t> fragment, uint64_t now_ms, Outbox* out);
   void HandleRequest(const Inbound& in, uint64_t now_ms, Outbox* out);
   void HandleAnswer(const Inbound& in, uint64_t now_ms, Outbox* out);
   // Carries out an adopted configuration: sequence, kinds, dropped kinds' data.
@@ -344,6 +353,7 @@ class Node : private TopologyHost, private StorageHost {
   const InboundDispatcher* dispatcher_ = nullptr;
   std::unique_ptr<StorageService> storage_;
   TransactionTable transactions_;
+  wire::Reassembler reassembler_;
   DuplicateCache duplicates_;
   absl::flat_hash_map<uint64_t, PendingRequest> pending_;  // txid -> owner
   // txid -> Resource-ID of an application Fetch: its answer's values are verified.

@@ -55,6 +55,12 @@ struct LinkManagerOptions {
   // id_offset): a manager that makes links for others (handshakes on the slow path) numbers them
   // as their final owner would.
   std::function<uint32_t(const port::Endpoint&)> id_offset_of;
+  // RFC 6940 §6.7 on datagram links: a message longer than fragment_mtu - 32 bytes is sent as
+  // fragments of at most that (each one DATA frame in one DTLS record), so that no datagram
+  // needs IP fragmentation. The default keeps a fragment's datagram within 1232 bytes (IPv6's
+  // minimum MTU less its headers, as for handshakes): 1150 bytes of message + 8 of DATA framing
+  // + 37 of DTLS record overhead (AES-GCM). 0: never fragment (IP fragments instead).
+  size_t fragment_mtu = 1182;
 };
 
 struct LinkManagerCounters {
@@ -76,6 +82,8 @@ struct LinkManagerCounters {
   uint64_t messages_out = 0;
   uint64_t send_refused = 0;  // framing queue full or message too large
   uint64_t send_no_link = 0;  // a send on a link that is gone
+  uint64_t fragmented = 0;    // messages sent as RELOAD fragments (fragment_mtu)
+  uint64_t fragments_out = 0;
   uint64_t released = 0;      // up links handed to another manager (Release)
   uint64_t adopted = 0;       // up links taken over from another manager (Adopt)
 };

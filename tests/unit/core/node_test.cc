@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "p2psip/wire/codec.h"
+#include "p2psip/wire/fragmentation.h"
 #include "p2psip/wire/hashes.h"
 
 namespace p2psip::core {
@@ -60,6 +61,16 @@ class MiniNet {
   void Drain(int i) {
     for (auto& s : out_.sends) {
       const int peer = static_cast<int>(s.link - 1) % 100;
+      if (fragment_mtu != 0) {
+        // As a link with this path MTU sends them (§6.7), and in reverse order.
+        auto pieces = wire::FragmentMessage(s.message, fragment_mtu);
+        if (pieces.ok() && pieces->size() > 1) {
+          for (auto f = pieces->rbegin(); f != pieces->rend(); ++f) {
+            queue_.push_back({i, peer, LinkOf(peer, i), std::move(*f)});
+          }
+          continue;
+        }
+      }
       queue_.push_back({i, peer, LinkOf(peer, i), std::move(s.message)});
     }
     for (auto& r : out_.results) peers_[i]->results.push_back(std::move(r));
@@ -96,6 +107,7 @@ class MiniNet {
   Outbox out_;
   uint64_t now = 0;
   std::vector<InFlight> seen;
+  size_t fragment_mtu = 0;  // non-zero: every hop sends messages longer than this as fragments
 
  private:
   std::vector<std::unique_ptr<Peer>> peers_;
@@ -183,6 +195,36 @@ TEST(NodeTest, SymmetricRecursiveRoutingThroughAForwarder) {
   EXPECT_EQ(ans->header.destination_list[0].node_id(), net.node(b).id());
   EXPECT_EQ(ans->header.destination_list[1].node_id(), net.node(a).id());
   EXPECT_TRUE(ans->header.via_list.empty());
+}
+
+TEST(NodeTest, FragmentsAreForwardedAsTheyAreAndReassembledAtTheDestination) {
+  MiniNet net;
+  net.fragment_mtu = 600;
+  const int a = net.Add(1), b = net.Add(2), c = net.Add(3);
+  net.Link(a, b);
+  net.Link(b, c);
+  wire::PingReq big;
+  big.padding.assign(4000, 0x5a);  // about 8 fragments of at most 568 bytes
+  net.node(a).Request({Destination::Node(net.node(b).id()), Destination::Node(net.node(c).id())},
+                      0x17, big, 0, &net.out_);
+  net.Drain(a);
+  net.Run();
+  ASSERT_EQ(net.results(a).size(), 1u);
+  EXPECT_TRUE(net.results(a)[0].status.ok()) << net.results(a)[0].status;
+  EXPECT_EQ(net.results(a)[0].responder, net.node(c).id());
+  EXPECT_EQ(net.results(a)[0].hops, 1) << "the answer followed the first fragment's Via List";
+
+  size_t fragments_to_c = 0;
+  for (const MiniNet::InFlight& m : net.seen) {
+    EXPECT_LE(m.bytes.size(), 600u - wire::kFragmentViaAllowance + 16) << "B added its Via entry";
+    if (m.to == c) ++fragments_to_c;
+  }
+  EXPECT_GE(fragments_to_c, 7u);
+  EXPECT_EQ(net.node(b).counters().fragments_received, 0u) << "only the destination reassembles";
+  EXPECT_EQ(net.node(b).counters().forwarded, fragments_to_c + 1);  // and the answer
+  EXPECT_EQ(net.node(c).counters().fragments_received, fragments_to_c);
+  EXPECT_EQ(net.node(c).counters().reassembled, 1u);
+  EXPECT_EQ(net.node(c).counters().fragments_dropped, 0u);
 }
 
 TEST(NodeTest, TtlZeroAtAForwarderIsAnsweredWithTtlExceeded) {

@@ -9,6 +9,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "p2psip/wire/body.h"
+#include "p2psip/wire/fragmentation.h"
+#include "p2psip/wire/message.h"
 #include "runtime_test_util.h"
 
 namespace p2psip::runtime {
@@ -79,6 +82,48 @@ TEST_F(LinkManagerTest, OpensALinkAndCarriesMessagesBothWays) {
   EXPECT_THAT(a.events.messages[0].bytes, ::testing::ElementsAre(4, 5));
   EXPECT_EQ(a.links->counters().opened, 1u);
   EXPECT_EQ(b.links->counters().accepted, 1u);
+}
+
+TEST_F(LinkManagerTest, LongMessagesGoAsReloadFragmentsThatFitTheDatagramBudget) {
+  End a = Make(1, "127.0.0.1:7000"), b = Make(2, "127.0.0.2:7000");
+  const core::LinkId la = a.links->Open(b.at, b.id, now_us_, &a.events);
+  Pump(a, b);
+  ASSERT_EQ(b.events.ups.size(), 1u);
+  wire::Message m;
+  m.header.overlay = 7;
+  m.header.transaction_id = 0x1234;
+  m.header.destination_list = {wire::Destination::Node(b.id)};
+  wire::PingReq ping;
+  ping.padding.assign(4500, 0xab);  // under the default max-message-size (5000)
+  m.contents = *wire::MakeContents(0x17, ping);
+  const std::vector<uint8_t> whole = *wire::EncodeMessage(m);
+  a.links->Send(la, whole, now_us_);
+  std::vector<OutDatagram> datagrams;
+  a.links->TakeOutput(&datagrams);
+  for (const OutDatagram& d : datagrams) {
+    EXPECT_LE(d.bytes.size(), 1232u) << "a fragment's datagram needs no IP fragmentation";
+    b.links->OnDatagram(a.at, d.bytes, now_us_, &b.events);
+  }
+  Pump(a, b);
+  EXPECT_EQ(a.links->counters().fragmented, 1u);
+  EXPECT_EQ(a.links->counters().fragments_out, b.events.messages.size());
+  ASSERT_GE(b.events.messages.size(), 5u);
+  wire::Reassembler reassembler;
+  std::vector<uint8_t> rebuilt;
+  wire::Reassembler::Result r = wire::Reassembler::Result::kPending;
+  for (const auto& message : b.events.messages) {
+    EXPECT_LE(message.bytes.size(), 1150u);
+    r = reassembler.Add(message.bytes, 0, &rebuilt);
+    EXPECT_NE(r, wire::Reassembler::Result::kDropped);
+  }
+  ASSERT_EQ(r, wire::Reassembler::Result::kComplete);
+  EXPECT_EQ(rebuilt, whole);
+
+  // A short message goes whole.
+  a.links->Send(la, std::vector<uint8_t>(100, 1), now_us_);
+  Pump(a, b);
+  EXPECT_EQ(b.events.messages.back().bytes.size(), 100u);
+  EXPECT_EQ(a.links->counters().fragmented, 1u);
 }
 
 TEST_F(LinkManagerTest, WhenBothEndsOpenAtOnceExactlyOneHandshakeGoesOn) {

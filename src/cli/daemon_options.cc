@@ -51,6 +51,31 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
   app.add_option("--join-timeout", o->join_timeout_s, "Seconds for each HTTPS step of --join")
       ->check(CLI::Range(1.0, 300.0))
       ->capture_default_str();
+  auto* dpdk = app.add_option_group("DPDK fast path",
+                                    "Run the workers' RELOAD/UDP on a DPDK ethdev (kernel bypass) "
+                                    "instead of kernel sockets; needs root");
+  dpdk->add_option("--dpdk-device", o->dpdk_device,
+                   "The ethdev the node owns, one RX/TX queue pair per --cores: a bound NIC "
+                   "(PCI address) or a vdev named in --eal (net_af_packet0, net_af_xdp0, ...). "
+                   "--listen is then the node's address on that wire");
+  dpdk->add_option("--eal", o->eal,
+                   "DPDK EAL arguments as one value, e.g. --eal=\"--no-huge --no-pci --no-shconf "
+                   "--vdev=net_af_packet0,iface=eth1 --vdev=net_tap0,iface=p2psip0\"");
+  dpdk->add_option("--dpdk-exception", o->dpdk_exception,
+                   "A net_tap vdev for everything that is not the node's UDP (TCP for HTTPS and "
+                   "TLS, SSH, IPv6, ...): p2psipd gives its kernel interface the node's MAC and "
+                   "address, so the host stays reachable");
+  dpdk->add_option("--dpdk-prefix-length", o->dpdk_prefix_length,
+                   "The on-link IPv4 prefix of --listen's address")
+      ->check(CLI::Range(0u, 32u))
+      ->capture_default_str();
+  dpdk->add_option("--dpdk-gateway", o->dpdk_gateway,
+                   "IPv4 next hop for peers outside the prefix (default: none, on-link only)");
+  dpdk->add_option("--poll-nap-us", o->poll_nap_us,
+                   "Microseconds an idle worker waits between polls of its DPDK queue; 0 spins "
+                   "(a core of its own, lowest latency)")
+      ->check(CLI::Range(0u, 100000u))
+      ->capture_default_str();
 }
 
 }  // namespace p2psip::cli

@@ -28,6 +28,13 @@ struct DaemonOptions {
   std::string tls_listen;  // ADDR:PORT for RELOAD over TLS/TCP; empty: DTLS/UDP only
   bool prefer_tls = false;
   double join_timeout_s = 10;
+  // The DPDK fast path (empty device: kernel sockets).
+  std::string dpdk_device;     // ethdev name: "net_af_packet0", a PCI address, ...
+  std::string eal;             // EAL arguments, space-separated
+  std::string dpdk_exception;  // a net_tap vdev for the kernel's share of the traffic
+  unsigned dpdk_prefix_length = 24;
+  std::string dpdk_gateway;     // IPv4 next hop for peers outside the prefix
+  unsigned poll_nap_us = 50;    // idle worker's nap between polls of a DPDK port; 0 spins
 };
 
 void AddDaemonOptions(CLI::App& app, DaemonOptions* options);

@@ -8,12 +8,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
+#include "cli/fast_path.h"
 #include "cli/password.h"
 #include "core/certificate_signer.h"
 #include "p2psip/bootstrap/file_util.h"
 #include "p2psip/bootstrap/server_directory.h"
 #include "p2psip/config/configuration_keeper.h"
-#include "p2psip/port/udp_port.h"
 #include "p2psip/runtime/clock.h"
 #include "p2psip/runtime/crypto_random.h"
 #include "p2psip/runtime/identity.h"
@@ -126,7 +126,19 @@ int RunDaemon(const DaemonOptions& o, const std::atomic<int>& stop_signal) {
   const runtime::Clock clock;
   const uint64_t start_ms = clock.NowMs();
   const runtime::StateDirectory state{o.state_dir};
-  if (absl::Status s = Prepare(o, state, *listen, clock); !s.ok()) return Fail(Message(s));
+  // The ports first: with DPDK, the node's address (and the HTTPS of --join) reaches the
+  // kernel only once the exception path is up.
+  absl::StatusOr<FastPath> fast_path = OpenFastPath(o, *listen);
+  if (!fast_path.ok()) {
+    return Fail(Message(fast_path.status()),
+                fast_path.status().code() == absl::StatusCode::kInvalidArgument ? kExitBadUsage
+                                                                                 : kExitFailure);
+  }
+  spdlog::info("fast path: {}", fast_path->description);
+  {
+    PortPump pump(fast_path->ports);
+    if (absl::Status s = Prepare(o, state, *listen, clock); !s.ok()) return Fail(Message(s));
+  }
   absl::StatusOr<runtime::NodeIdentity> identity =
       runtime::NodeIdentity::Load(state.dir, "", clock.NowS());
   if (!identity.ok()) return Fail(Message(identity.status()));
@@ -159,13 +171,6 @@ int RunDaemon(const DaemonOptions& o, const std::atomic<int>& stop_signal) {
     https = *std::move(server);
   }
 
-  port::UdpPortOptions port_options;
-  port_options.bind = *listen;
-  port_options.rx_buffer_size = 20000;  // a DTLS record of the largest message we accept
-  absl::StatusOr<std::vector<std::unique_ptr<port::UdpPort>>> udp =
-      port::UdpPort::CreateGroup(port_options, o.cores);
-  if (!udp.ok()) return Fail(Message(udp.status()));
-
   link::SecureContextOptions tls;
   tls.key_log_path = o.key_log;
   if (tls.key_log_path.empty() && std::getenv("SSLKEYLOGFILE") != nullptr) {
@@ -194,7 +199,8 @@ int RunDaemon(const DaemonOptions& o, const std::atomic<int>& stop_signal) {
   } else if (o.prefer_tls) {
     return Fail("--prefer-tls needs --tls-listen", kExitBadUsage);
   }
-  for (auto& p : *udp) options.ports.push_back(std::move(p));
+  options.ports = std::move(fast_path->ports);
+  options.worker.poll_nap_us = o.poll_nap_us;
   options.config = identity->NodeConfigFor();
   options.config.address = listen->ToWire();
   options.config.client = role == "client";

@@ -127,6 +127,7 @@ std::string RuntimeStatsJson(const NodeRuntime& runtime, const NodeStatsContext&
                   {{"resources", report->resources},
                    {"values", report->values},
                    {"certificates", report->certificates}}}};
+    for (const auto& [name, value] : report->port_detail) core["port"][name] = value;
     for (const char* key : {"node", "links", "port", "runtime"}) Accumulate(totals[key], core[key]);
     Accumulate(storage, core["storage"]);
     for (const LinkInfo& l : report->link_table) {

@@ -249,10 +249,13 @@ void Worker::Sleep(int max_wait_ms, uint64_t now_us) {
   const uint64_t node_us = node_ms >= UINT64_MAX / 1000 ? UINT64_MAX : node_ms * 1000;
   uint64_t deadline = std::min({node_us, links_.NextDeadline(now_us), next_report_us_});
   if (handing_off_) deadline = std::min(deadline, now_us + 10'000);
-  int wait_ms = max_wait_ms;
   if (deadline <= now_us) return;
-  if (deadline - now_us < static_cast<uint64_t>(max_wait_ms) * 1000) {
-    wait_ms = static_cast<int>((deadline - now_us + 999) / 1000);
+  uint64_t wait_us = std::min<uint64_t>(deadline - now_us, uint64_t(max_wait_ms) * 1000);
+  // A poll-mode port (DPDK) cannot wake the worker: nap briefly, then poll it again.
+  const bool poll_mode = port_->wait_fd() < 0;
+  if (poll_mode) {
+    if (options_.poll_nap_us == 0) return;
+    wait_us = std::min(wait_us, options_.poll_nap_us);
   }
   Waker& waker = fabric_->waker(index_);
   waker.PrepareToSleep();
@@ -262,7 +265,9 @@ void Worker::Sleep(int max_wait_ms, uint64_t now_us) {
   }
   qsbr_->Offline(index_);
   pollfd fds[2] = {{waker.fd(), POLLIN, 0}, {port_->wait_fd(), POLLIN, 0}};
-  (void)poll(fds, port_->wait_fd() >= 0 ? 2 : 1, wait_ms);  // EINTR: just another turn
+  const timespec timeout{static_cast<time_t>(wait_us / 1'000'000),
+                         static_cast<long>(wait_us % 1'000'000) * 1000};
+  (void)ppoll(fds, poll_mode ? 1 : 2, &timeout, nullptr);  // EINTR: just another turn
   qsbr_->Online(index_);
   waker.Awake();
 }
@@ -286,6 +291,7 @@ void Worker::MaybeReport(uint64_t now_us) {
   report->core = index_;
   report->at_us = now_us;
   report->port = port_->counters();
+  report->port_detail = port_->DetailCounters();
   report->links = links_.counters();
   report->node = node_->counters();
   report->worker = counters_;

@@ -5,7 +5,7 @@
 
 Namespace A holds one end of the veth, driven by dpdk_echo (a DpdkPort on net_<PMD>, address
 198.18.0.2, UDP 6084) with a net_tap exception device that the kernel of A sees as `dtap*`,
-holding the same address and MAC. Namespace B holds the other end as an ordinary kernel
+to which the port gives the same address and MAC. Namespace B holds the other end as an ordinary kernel
 interface, 198.18.0.1/24. Checked, from B's kernel sockets and tools:
   - the DPDK stack resolves B's MAC by ARP and greets B's UDP socket;
   - B's datagrams to 198.18.0.2:6084 come back echoed (B's kernel resolved the DPDK node's MAC:
@@ -23,17 +23,8 @@ import subprocess
 import sys
 import time
 
-NODE = "198.18.0.2"
-KERNEL = "198.18.0.1"
-
-
-def run(*cmd, check=True, ns=None, timeout=20):
-    if ns is not None:
-        cmd = ("ip", "netns", "exec", ns) + cmd
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()}")
-    return r
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netns import KERNEL, NODE, VethPair, run  # noqa: E402
 
 
 def kernel_side(mode_args):
@@ -103,37 +94,14 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     echo_bin, pmd = sys.argv[1], sys.argv[2]
-    tag = f"{os.getpid() % 100000}"
-    ns_a, ns_b = f"p2pdA{tag}", f"p2pdB{tag}"
-    veth_a, veth_b, tap = f"va{tag}", f"vb{tag}", f"dtap{tag}"
     procs = []
     failures = []
+    pair = VethPair("veth")
     try:
-        run("ip", "netns", "add", ns_a)
-        run("ip", "netns", "add", ns_b)
-        run("ip", "link", "add", veth_a, "netns", ns_a, "type", "veth", "peer", "name", veth_b,
-            "netns", ns_b)
-        run("ip", "link", "set", "lo", "up", ns=ns_a)
-        run("ip", "link", "set", "lo", "up", ns=ns_b)
-        run("ip", "addr", "add", f"{KERNEL}/24", "dev", veth_b, ns=ns_b)
-        run("ip", "link", "set", veth_b, "up", ns=ns_b)
-        # veth offloads checksums by default: B's kernel would send UDP and TCP with only the
-        # pseudo-header summed, which a real NIC completes and a packet socket or XDP reader
-        # sees as is. Make B's kernel compute them, as the wire would carry them.
-        run("ethtool", "-K", veth_b, "tx", "off", ns=ns_b)
-        # A's kernel must leave the veth to DPDK: no ARP answers, no IPv6, and (strict reverse
-        # path filtering) no IPv4 either, since the node's address lives on the tap.
-        run("sysctl", "-qw", f"net.ipv6.conf.{veth_a}.disable_ipv6=1", ns=ns_a)
-        run("sysctl", "-qw", "net.ipv4.conf.all.rp_filter=1", ns=ns_a)
-        run("sysctl", "-qw", f"net.ipv4.conf.{veth_a}.rp_filter=1", ns=ns_a)
-        run("ip", "link", "set", veth_a, "arp", "off", "up", ns=ns_a)
-        mac = run("cat", f"/sys/class/net/{veth_a}/address", ns=ns_a).stdout.strip()
-        vdev = (f"net_af_packet0,iface={veth_a}" if pmd == "af_packet"
-                else f"net_af_xdp0,iface={veth_a},start_queue=0,queue_count=1")
-        eal = ["--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "128",
-               f"--file-prefix=p2psip-veth-{tag}", "--log-level=lib.eal:warning",
-               f"--vdev={vdev}", f"--vdev=net_tap0,iface={tap},mac={mac}"]
-        device = "net_af_packet0" if pmd == "af_packet" else "net_af_xdp0"
+        pair.__enter__()
+        ns_a, ns_b, tap, mac = pair.ns_a, pair.ns_b, pair.tap, pair.mac_a
+        eal = pair.eal_args(pmd, "p2psip-veth")
+        device = pair.device(pmd)
         echo = subprocess.Popen(
             ["ip", "netns", "exec", ns_a, echo_bin, "--device", device, "--address",
              f"{NODE}:6084", "--exception", "net_tap0", "--greet", f"{KERNEL}:7000",
@@ -145,9 +113,12 @@ def main():
             echo.wait(timeout=10)
             raise RuntimeError(f"dpdk_echo did not start: {line!r} {echo.stderr.read()}")
         print(f"dpdk_echo on {device}: {line.strip()}")
-        # The exception path: A's kernel holds the node's address on the tap.
-        run("ip", "addr", "add", f"{NODE}/24", "dev", tap, ns=ns_a)
-        run("ip", "link", "set", tap, "up", ns=ns_a)
+        # The exception path: the port gave the tap the node's MAC and address and brought it
+        # up, so A's kernel holds the node's address there.
+        addr = run("ip", "-4", "-o", "addr", "show", "dev", tap, ns=ns_a).stdout
+        if f"{NODE}/24" not in addr or mac not in run("cat", f"/sys/class/net/{tap}/address",
+                                                        ns=ns_a).stdout:
+            raise RuntimeError(f"the tap was not configured by the port: {addr!r}")
         server = subprocess.Popen(["ip", "netns", "exec", ns_a, sys.executable, __file__,
                                    "--tcp-server"], stdout=subprocess.PIPE, text=True)
         procs.append(server)
@@ -190,8 +161,7 @@ def main():
             if p.poll() is None:
                 p.kill()
                 p.wait(timeout=10)
-        run("ip", "netns", "del", ns_a, check=False)
-        run("ip", "netns", "del", ns_b, check=False)
+        pair.close()
     print(f"{len(failures)} failure(s)")
     return 1 if failures else 0
 

@@ -170,6 +170,7 @@ class RawPortTest : public testing::Test {
     kernel_out_ = Ring();
     DpdkPortOptions o = Options(RingDevice({wire_in_}, {wire_out_}), "198.18.0.2:6084", 2);
     o.exception_device = RingDevice({kernel_in_}, {kernel_out_});
+    o.configure_exception_interface = false;  // a ring, not a net_tap: no kernel interface
     auto group = DpdkPort::CreateGroup(o, 1);
     ASSERT_TRUE(group.ok()) << group.status();
     port_ = std::move((*group)[0]);

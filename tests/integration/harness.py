@@ -171,7 +171,11 @@ class Overlay:
     """A set of p2psipd processes and the p2psip commands run against them."""
 
     def __init__(self, p2psip, p2psipd, name, seed=None, max_addresses=16, keep=False,
-                 update_interval=10, log_level="info"):
+                 update_interval=10, log_level="info", addresses=None, port=None, netns=None,
+                 client_netns=None):
+        """addresses and port: given ones instead of 127.0.0.x and a free port (inside network
+        namespaces, where the root namespace cannot check them); netns: address -> namespace
+        whose daemon runs there; client_netns: where p2psip client commands run."""
         self.p2psip = p2psip
         self.p2psipd = p2psipd
         self.seed = seed if seed is not None else random.SystemRandom().randrange(1 << 30)
@@ -181,8 +185,10 @@ class Overlay:
         self.log_level = log_level
         base = os.environ.get("TMPDIR") or None
         self.dir = tempfile.mkdtemp(prefix=f"p2psip-int-{name}-", dir=base)
-        self.addresses = [f"127.0.0.{i}" for i in range(1, max_addresses + 1)]
-        self.port = free_port(self.addresses, self.rng)
+        self.addresses = addresses or [f"127.0.0.{i}" for i in range(1, max_addresses + 1)]
+        self.port = port or free_port(self.addresses, self.rng)
+        self.netns = dict(netns or {})
+        self.client_netns = client_netns
         self.nodes = []
         self.bootstrap = None
         self._procs = []
@@ -290,7 +296,10 @@ class Overlay:
         if res.returncode != 0:
             raise Failure(f"enroll-user --batch failed: exit {res.returncode}: {res.stderr}")
 
-    def start_peer(self, name=None, key_log=False, cores=1, enroll=True):
+    def in_netns(self, argv, ns):
+        return ["ip", "netns", "exec", ns] + list(argv) if ns else list(argv)
+
+    def start_peer(self, name=None, key_log=False, cores=1, enroll=True, extra=()):
         address = self.next_address()
         name = name or f"peer{address.rsplit('.', 1)[1]}"
         user = f"{name}@{OVERLAY}"
@@ -299,7 +308,8 @@ class Overlay:
         n = Node(name, address, self.port, os.path.join(self.dir, name), user)
         self._start(n, ["--join", self.bootstrap.endpoint,
                         "--root-cert", os.path.join(self.overlay_dir(), "ca", "root.pem"),
-                        "--user", user, "--password-file", self.password_file], key_log, cores)
+                        "--user", user, "--password-file", self.password_file] + list(extra),
+                    key_log, cores)
         return n
 
     def _start(self, n, extra, key_log, cores):
@@ -315,7 +325,8 @@ class Overlay:
         env = dict(os.environ)
         env.pop("SSLKEYLOGFILE", None)
         with open(n.out_path, "w") as out, open(n.log_path, "w") as log:
-            n.proc = self._popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=log, env=env)
+            n.proc = self._popen(self.in_netns(argv, self.netns.get(n.address)),
+                                 stdin=subprocess.DEVNULL, stdout=out, stderr=log, env=env)
         self.nodes.append(n)
 
     def wait_banner(self, n, timeout=START_TIMEOUT):
@@ -417,7 +428,8 @@ class Overlay:
         with self._lock:
             if self._closed:
                 raise Failure("overlay already closed")
-            p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin_data else subprocess.DEVNULL,
+            p = subprocess.Popen(self.in_netns(argv, self.client_netns),
+                                 stdin=subprocess.PIPE if stdin_data else subprocess.DEVNULL,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             self._clients.add(p)
         try:

@@ -57,6 +57,9 @@ struct DpdkPortOptions {
   // The kernel's side of the exception path: an ethdev (normally a net_tap vdev) with at least
   // as many queues as the group; empty: frames that are not the node's are dropped and counted.
   std::string exception_device;
+  // Give the exception device's kernel interface the node's MAC, address and prefix and bring
+  // it up (a net_tap vdev; needs CAP_NET_ADMIN). Off: the operator configures it.
+  bool configure_exception_interface = true;
   uint16_t rx_descriptors = 512;
   uint16_t tx_descriptors = 512;
   // mbufs in each queue's mempool: enough for the RX ring, the TX ring, the held burst and the
@@ -99,6 +102,8 @@ class DpdkPort final : public Port {
   int wait_fd() const override { return -1; }  // poll mode
   Endpoint local_endpoint() const override { return stack_.options().local; }
   const PortCounters& counters() const override { return counters_; }
+  // The stack's and the port's own counters, "stack.rx_icmp_echo", "dpdk.exception_to_kernel".
+  std::vector<std::pair<std::string, uint64_t>> DetailCounters() const override;
 
   const DpdkPortStats& stats() const { return stats_; }
   const NetStack& stack() const { return stack_; }

@@ -18,6 +18,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "p2psip/wire/ip_address_port.h"
 
@@ -86,6 +88,9 @@ class Port {
   // The address this port receives on (the bound one, port resolved when 0 was asked for).
   virtual Endpoint local_endpoint() const = 0;
   virtual const PortCounters& counters() const = 0;
+  // Counters particular to this kind of port (the DPDK port's stack and exception path), named,
+  // for `p2psip stats`; none by default. Called by the owning thread, not per packet.
+  virtual std::vector<std::pair<std::string, uint64_t>> DetailCounters() const { return {}; }
 };
 
 }  // namespace p2psip::port

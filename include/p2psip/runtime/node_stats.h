@@ -40,6 +40,7 @@ struct WorkerReport {
   uint32_t core = 0;
   uint64_t at_us = 0;
   port::PortCounters port;
+  std::vector<std::pair<std::string, uint64_t>> port_detail;  // Port::DetailCounters
   LinkManagerCounters links;
   core::NodeCounters node;
   WorkerCounters worker;

@@ -39,6 +39,9 @@ struct WorkerOptions {
   size_t max_ring_messages_per_turn = 256;  // from each other part
   uint64_t report_interval_us = 500'000;
   uint64_t handoff_wait_us = 2'000'000;  // leaving: longest wait for the hand-over answers
+  // With a poll-mode port (DPDK: wait_fd() is -1), the longest an idle worker waits before it
+  // polls the port again; 0 spins (a core of its own, lowest latency).
+  uint64_t poll_nap_us = 50;
 };
 
 class Worker final : public NodePart {

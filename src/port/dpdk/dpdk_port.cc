@@ -5,8 +5,15 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cassert>
+#include <cerrno>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -82,6 +89,52 @@ absl::Status StartDevice(uint16_t port, const std::string& name, uint16_t queues
 }
 
 std::atomic<uint32_t> g_pool_serial{0};  // mempool names are global to the process
+
+// Gives the kernel interface behind `port` (a net_tap device) the node's MAC, address and
+// prefix, and brings it up, so that the kernel answers the node's TCP, SSH, ... as if it owned
+// the wire. Needs CAP_NET_ADMIN, as DPDK does anyway.
+absl::Status ConfigureKernelInterface(uint16_t port, const std::string& name,
+                                      const NetStackOptions& stack) {
+  rte_ether_addr mac{};
+  std::memcpy(mac.addr_bytes, stack.mac.data(), 6);
+  if (int rc = rte_eth_dev_default_mac_addr_set(port, &mac); rc != 0) {
+    return absl::InternalError(absl::StrCat(name, ": cannot set the exception device's MAC: ",
+                                            rte_strerror(-rc)));
+  }
+  rte_eth_dev_info info{};
+  if (int rc = rte_eth_dev_info_get(port, &info); rc != 0 || info.if_index == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        name, " has no kernel interface: the exception device must be a net_tap vdev"));
+  }
+  char ifname[IF_NAMESIZE] = {};
+  if (if_indextoname(info.if_index, ifname) == nullptr) {
+    return absl::InternalError(absl::StrCat(name, ": interface ", info.if_index, ": ",
+                                            std::strerror(errno)));
+  }
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  auto fail = [&](const char* what) {
+    const int e = errno;
+    close(fd);
+    return absl::InternalError(absl::StrCat("exception interface ", ifname, ": ", what, ": ",
+                                            std::strerror(e)));
+  };
+  ifreq req{};
+  std::memcpy(req.ifr_name, ifname, sizeof(req.ifr_name) - 1);
+  auto* in = reinterpret_cast<sockaddr_in*>(&req.ifr_addr);
+  in->sin_family = AF_INET;
+  std::memcpy(&in->sin_addr, stack.local.address.data(), 4);
+  if (ioctl(fd, SIOCSIFADDR, &req) != 0) return fail("setting its address");
+  const uint8_t prefix = std::min<uint8_t>(stack.prefix_length, 32);
+  const uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
+  in->sin_addr.s_addr = htonl(mask);
+  if (ioctl(fd, SIOCSIFNETMASK, &req) != 0) return fail("setting its netmask");
+  if (ioctl(fd, SIOCGIFFLAGS, &req) != 0) return fail("reading its flags");
+  req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
+  if (ioctl(fd, SIOCSIFFLAGS, &req) != 0) return fail("bringing it up");
+  close(fd);
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -177,6 +230,13 @@ absl::StatusOr<std::vector<std::unique_ptr<DpdkPort>>> DpdkPort::CreateGroup(
   }
   // A unicast MAC the device does not own is only received in promiscuous mode.
   (void)rte_eth_promiscuous_enable(device->port);
+  if (device->exception.has_value() && options.configure_exception_interface) {
+    if (absl::Status s =
+            ConfigureKernelInterface(*device->exception, options.exception_device, resolved.stack);
+        !s.ok()) {
+      return s;
+    }
+  }
 
   std::vector<std::unique_ptr<DpdkPort>> ports;
   for (uint16_t q = 0; q < queues; ++q) {
@@ -435,6 +495,39 @@ size_t DpdkPort::TxBurst(std::span<const TxDatagram> datagrams) {
     offset += chunk;
   }
   return accepted;
+}
+
+std::vector<std::pair<std::string, uint64_t>> DpdkPort::DetailCounters() const {
+  const NetStackCounters& k = stack_.counters();
+  const DpdkPortStats& d = stats_;
+  return {
+      {"stack.rx_frames", k.rx_frames},
+      {"stack.rx_datagrams", k.rx_datagrams},
+      {"stack.rx_arp_requests", k.rx_arp_requests},
+      {"stack.rx_arp_replies", k.rx_arp_replies},
+      {"stack.rx_icmp_echo", k.rx_icmp_echo},
+      {"stack.rx_reply_too_large", k.rx_reply_too_large},
+      {"stack.rx_exception", k.rx_exception},
+      {"stack.rx_not_for_us", k.rx_not_for_us},
+      {"stack.rx_malformed", k.rx_malformed},
+      {"stack.rx_bad_checksum", k.rx_bad_checksum},
+      {"stack.rx_fragments", k.rx_fragments},
+      {"stack.tx_arp_requests", k.tx_arp_requests},
+      {"stack.tx_unroutable", k.tx_unroutable},
+      {"stack.neighbours", stack_.neighbour_count()},
+      {"stack.neighbour_cache_full", k.neighbour_cache_full},
+      {"dpdk.rx_bursts", d.rx_bursts},
+      {"dpdk.rx_multi_segment", d.rx_multi_segment},
+      {"dpdk.tx_replies", d.tx_replies},
+      {"dpdk.tx_no_mbuf", d.tx_no_mbuf},
+      {"dpdk.tx_too_large", d.tx_too_large},
+      {"dpdk.tx_pending", d.tx_pending},
+      {"dpdk.tx_unresolved", d.tx_unresolved},
+      {"dpdk.tx_unroutable", d.tx_unroutable},
+      {"dpdk.exception_to_kernel", d.exception_to_kernel},
+      {"dpdk.exception_from_kernel", d.exception_from_kernel},
+      {"dpdk.exception_dropped", d.exception_dropped},
+  };
 }
 
 }  // namespace p2psip::port

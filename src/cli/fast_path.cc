@@ -1,0 +1,141 @@
+#include "cli/fast_path.h"
+
+#include <sched.h>
+#include <signal.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "p2psip/port/udp_port.h"
+#if P2PSIP_WITH_DPDK
+#include "p2psip/port/dpdk_port.h"
+#include "port/dpdk/eal.h"
+#endif
+
+namespace p2psip::cli {
+namespace {
+
+absl::StatusOr<FastPath> OpenKernel(const DaemonOptions& o, const port::Endpoint& listen) {
+  port::UdpPortOptions options;
+  options.bind = listen;
+  options.rx_buffer_size = 20000;  // a DTLS record of the largest message we accept
+  absl::StatusOr<std::vector<std::unique_ptr<port::UdpPort>>> udp =
+      port::UdpPort::CreateGroup(options, o.cores);
+  if (!udp.ok()) return udp.status();
+  FastPath path;
+  for (auto& p : *udp) path.ports.push_back(std::move(p));
+  path.description = absl::StrCat("kernel UDP sockets (", o.cores, ")");
+  return path;
+}
+
+#if P2PSIP_WITH_DPDK
+// net_tap asks for a real-time signal (F_SETSIG) on each of its queues and reads a queue only
+// after one came. Left to any thread, the signal interrupts blocking calls of the node's own
+// (the HTTPS of --join, poll) with EINTR. Blocked in the main thread, before the node's threads
+// exist (they inherit the mask), it reaches only the EAL's threads, which rte_eal_init started
+// without blocking it. Blocked: SIGIO and every real-time signal DPDK installed a handler for.
+void BlockDpdkSignals() {
+  sigset_t block;
+  sigemptyset(&block);
+  sigaddset(&block, SIGIO);
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) {
+    struct sigaction current {};
+    if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler != SIG_DFL &&
+        current.sa_handler != SIG_IGN) {
+      sigaddset(&block, sig);
+    }
+  }
+  (void)pthread_sigmask(SIG_BLOCK, &block, nullptr);
+}
+
+absl::StatusOr<FastPath> OpenDpdk(const DaemonOptions& o, const port::Endpoint& listen) {
+  if (listen.family != port::Endpoint::Family::kIpv4) {
+    return absl::InvalidArgumentError("--dpdk-device needs an IPv4 --listen address");
+  }
+  std::vector<std::string> args = {"p2psipd"};
+  for (absl::string_view a : absl::StrSplit(o.eal, absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
+    args.emplace_back(a);
+  }
+  // rte_eal_init pins the calling thread to the main lcore, and threads inherit it: keep the
+  // process's own CPU set so that the workers and the control thread are not all on one core.
+  cpu_set_t cpus;
+  const bool saved = sched_getaffinity(0, sizeof(cpus), &cpus) == 0;
+  absl::StatusOr<std::unique_ptr<port::dpdk::Eal>> eal = port::dpdk::Eal::Init(args);
+  if (!eal.ok()) {
+    return absl::Status(eal.status().code(),
+                        absl::StrCat("DPDK: ", eal.status().message(), " (EAL arguments: ",
+                                     o.eal.empty() ? "none" : o.eal, ")"));
+  }
+  if (saved) (void)sched_setaffinity(0, sizeof(cpus), &cpus);
+  std::shared_ptr<port::dpdk::Eal> environment = std::move(*eal);
+
+  port::DpdkPortOptions options;
+  options.device = o.dpdk_device;
+  options.exception_device = o.dpdk_exception;
+  options.stack.local = listen;
+  options.stack.prefix_length = static_cast<uint8_t>(o.dpdk_prefix_length);
+  if (!o.dpdk_gateway.empty()) {
+    options.stack.gateway = port::Endpoint::Parse(o.dpdk_gateway, 0);
+    if (!options.stack.gateway.has_value() ||
+        options.stack.gateway->family != port::Endpoint::Family::kIpv4) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--dpdk-gateway ", o.dpdk_gateway, ": not an IPv4 address"));
+    }
+  }
+  absl::StatusOr<std::vector<std::unique_ptr<port::DpdkPort>>> group =
+      port::DpdkPort::CreateGroup(options, o.cores);
+  if (!group.ok()) {
+    return absl::Status(group.status().code(), absl::StrCat("DPDK: ", group.status().message()));
+  }
+  BlockDpdkSignals();
+  FastPath path;
+  path.description = absl::StrCat("DPDK ", o.dpdk_device, " (", o.cores, " queue pair",
+                                  o.cores == 1 ? "" : "s", ", MAC ",
+                                  port::MacToString((*group)[0]->stack().options().mac), ")");
+  if (!o.dpdk_exception.empty()) absl::StrAppend(&path.description, ", exception path ", o.dpdk_exception);
+  for (auto& p : *group) path.ports.push_back(std::move(p));
+  path.environment = std::move(environment);
+  return path;
+}
+#endif
+
+}  // namespace
+
+absl::StatusOr<FastPath> OpenFastPath(const DaemonOptions& o, const port::Endpoint& listen) {
+  if (o.dpdk_device.empty()) {
+    if (!o.eal.empty() || !o.dpdk_exception.empty() || !o.dpdk_gateway.empty()) {
+      return absl::InvalidArgumentError(
+          "--eal, --dpdk-exception and --dpdk-gateway need --dpdk-device");
+    }
+    return OpenKernel(o, listen);
+  }
+#if P2PSIP_WITH_DPDK
+  return OpenDpdk(o, listen);
+#else
+  return absl::FailedPreconditionError(
+      "this p2psipd was built without DPDK (meson -Ddpdk=enabled with libdpdk-dev installed)");
+#endif
+}
+
+PortPump::PortPump(std::vector<std::unique_ptr<port::Port>>& ports) {
+  std::vector<port::Port*> polled;
+  for (auto& p : ports) {
+    if (p->wait_fd() < 0) polled.push_back(p.get());
+  }
+  if (polled.empty()) return;
+  thread_ = std::thread([this, polled] {
+    port::RxDatagram rx[32];
+    while (!stop_.load(std::memory_order_acquire)) {
+      for (port::Port* p : polled) (void)p->RxBurst(rx);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+}
+
+PortPump::~PortPump() {
+  stop_.store(true, std::memory_order_release);
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace p2psip::cli

@@ -86,7 +86,7 @@ absl::StatusOr<FastPath> OpenDpdk(const DaemonOptions& o, const port::Endpoint& 
   absl::StatusOr<std::vector<std::unique_ptr<port::DpdkPort>>> group =
       port::DpdkPort::CreateGroup(options, o.cores);
   if (!group.ok()) {
-    return absl::Status(group.status().code(), absl::StrCat("DPDK: ", group.status().message()));
+    return group.status();
   }
   BlockDpdkSignals();
   FastPath path;

@@ -132,6 +132,9 @@ class NetStack {
   RxVerdict ReceiveIpv4(std::span<const uint8_t> frame, RxDatagram* datagram,
                         std::span<uint8_t> reply, size_t* reply_len);
   std::optional<uint32_t> NextHop(const Endpoint& to) const;  // IPv4, host order
+  // An ARP frame (kMinFrame bytes) from this node to Ethernet address `to`.
+  void WriteArp(uint8_t* frame, uint16_t op, const MacAddress& to, const MacAddress& target_mac,
+                uint32_t target_ip) const;
   NeighbourEntry* Entry(uint32_t ipv4, bool create);
 
   NetStackOptions options_;

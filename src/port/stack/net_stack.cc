@@ -140,19 +140,7 @@ NetStack::RxVerdict NetStack::ReceiveArp(std::span<const uint8_t> arp, std::span
     ++counters_.rx_arp_requests;
     if (sender_ip != 0) Learn(sender_ip, sender_mac);
     if (reply.size() < kMinFrame) return RxVerdict::kDrop;
-    uint8_t* p = reply.data();
-    std::memset(p, 0, kMinFrame);
-    WriteEthernet(p, sender_mac, options_.mac, kEtherTypeArp);
-    uint8_t* a = p + kEthernetHeader;
-    Put16(a, 1);
-    Put16(a + 2, kEtherTypeIpv4);
-    a[4] = 6;
-    a[5] = 4;
-    Put16(a + 6, kArpReply);
-    std::memcpy(a + 8, options_.mac.data(), 6);
-    Put32(a + 14, local_ip_);
-    std::memcpy(a + 18, sender_mac.data(), 6);
-    Put32(a + 24, sender_ip);
+    WriteArp(reply.data(), kArpReply, sender_mac, sender_mac, sender_ip);
     *reply_len = kMinFrame;
     return RxVerdict::kReply;
   }
@@ -341,21 +329,26 @@ bool NetStack::ArpRequestDue(const Endpoint& to, uint64_t now_ns) {
   return true;
 }
 
-size_t NetStack::WriteArpRequest(const Endpoint& to, std::span<uint8_t> out) {
-  const std::optional<uint32_t> hop = NextHop(to);
-  if (!hop.has_value() || out.size() < kMinFrame) return 0;
-  uint8_t* p = out.data();
-  std::memset(p, 0, kMinFrame);
-  WriteEthernet(p, kBroadcast, options_.mac, kEtherTypeArp);
-  uint8_t* a = p + kEthernetHeader;
-  Put16(a, 1);
+void NetStack::WriteArp(uint8_t* frame, uint16_t op, const MacAddress& to,
+                        const MacAddress& target_mac, uint32_t target_ip) const {
+  std::memset(frame, 0, kMinFrame);
+  WriteEthernet(frame, to, options_.mac, kEtherTypeArp);
+  uint8_t* a = frame + kEthernetHeader;
+  Put16(a, 1);  // hardware type: Ethernet
   Put16(a + 2, kEtherTypeIpv4);
   a[4] = 6;
   a[5] = 4;
-  Put16(a + 6, kArpRequest);
+  Put16(a + 6, op);
   std::memcpy(a + 8, options_.mac.data(), 6);
   Put32(a + 14, local_ip_);
-  Put32(a + 24, *hop);  // target MAC stays zero
+  std::memcpy(a + 18, target_mac.data(), 6);
+  Put32(a + 24, target_ip);
+}
+
+size_t NetStack::WriteArpRequest(const Endpoint& to, std::span<uint8_t> out) {
+  const std::optional<uint32_t> hop = NextHop(to);
+  if (!hop.has_value() || out.size() < kMinFrame) return 0;
+  WriteArp(out.data(), kArpRequest, kBroadcast, MacAddress{}, *hop);  // target MAC unknown: 0
   ++counters_.tx_arp_requests;
   return kMinFrame;
 }

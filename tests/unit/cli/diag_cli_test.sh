@@ -160,4 +160,19 @@ expect_usage stats not-hex
 expect_usage trace
 expect_usage trace alice --node "$S1"
 expect_usage store x y --kind NO-SUCH-KIND
+# p2psipd's own bad arguments, the DPDK ones included: exit 2, one line, nothing started.
+expect_daemon_usage() {
+  set +e
+  "$P2PSIPD" --state-dir "$WORK/bad" --listen "127.0.0.3:$PORT" "$@" >/dev/null \
+    2>"$WORK/dusage.err"
+  local rc=$?
+  set -e
+  [[ $rc == 2 ]] || fail "p2psipd $*: exit $rc, expected 2: $(cat "$WORK/dusage.err")"
+  [[ $(wc -l <"$WORK/dusage.err") == 1 ]] || fail "p2psipd $*: $(cat "$WORK/dusage.err")"
+  [[ ! -e "$WORK/bad" ]] || fail "p2psipd $*: made its state directory anyway"
+}
+expect_daemon_usage --cores 0
+expect_daemon_usage --eal=--no-huge
+expect_daemon_usage --dpdk-exception net_tap0
+expect_daemon_usage --dpdk-prefix-length 33
 echo "diag cli: ok (bootstrap $S1, peer $S2)"

@@ -3,14 +3,18 @@
 #include <sched.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "p2psip/port/udp_port.h"
 #if P2PSIP_WITH_DPDK
+#include "nlohmann/json.hpp"
 #include "p2psip/port/dpdk_port.h"
 #include "port/dpdk/eal.h"
+#include "port/dpdk/telemetry.h"
+#include "spdlog/spdlog.h"
 #endif
 
 namespace p2psip::cli {
@@ -96,6 +100,29 @@ absl::StatusOr<FastPath> OpenDpdk(const DaemonOptions& o, const port::Endpoint& 
   if (!o.dpdk_exception.empty()) absl::StrAppend(&path.description, ", exception path ", o.dpdk_exception);
   for (auto& p : *group) path.ports.push_back(std::move(p));
   path.environment = std::move(environment);
+  if (absl::Status s = port::dpdk::RegisterTelemetry(); !s.ok()) {
+    spdlog::warn("DPDK telemetry: {}", std::string(s.message()));
+  } else {
+    path.publish_stats = [](const std::string& document) {
+      // The counters' totals, flattened for telemetry's dictionary of numbers.
+      std::vector<std::pair<std::string, uint64_t>> counters;
+      const nlohmann::json doc = nlohmann::json::parse(document, nullptr, false);
+      if (doc.is_object() && doc.contains("counters") && doc["counters"].is_object()) {
+        for (const auto& [set, fields] : doc["counters"].items()) {
+          if (!fields.is_object()) continue;
+          for (const auto& [name, value] : fields.items()) {
+            if (value.is_number_unsigned()) {
+              // Telemetry names take letters, digits, '_' and '/', not '.'.
+              std::string key = absl::StrCat(set, "/", name);
+              std::replace(key.begin(), key.end(), '.', '/');
+              counters.emplace_back(std::move(key), value.get<uint64_t>());
+            }
+          }
+        }
+      }
+      port::dpdk::PublishTelemetry(document, std::move(counters));
+    };
+  }
   return path;
 }
 #endif

@@ -5,6 +5,7 @@
 #define P2PSIP_CLI_FAST_PATH_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,6 +22,9 @@ struct FastPath {
   std::shared_ptr<void> environment;
   std::vector<std::unique_ptr<port::Port>> ports;
   std::string description;  // one line for the banner and the log
+  // Set when the statistics document should also go somewhere (DPDK telemetry): the node calls
+  // it now and then with the current document.
+  std::function<void(const std::string& document)> publish_stats;
 };
 
 // Polls poll-mode ports (DPDK) from a thread of its own while it lives, dropping what datagrams

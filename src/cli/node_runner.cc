@@ -231,12 +231,10 @@ int RunDaemon(const DaemonOptions& o, const std::atomic<int>& stop_signal) {
   rt.control().node().SetConfigurationAuthority(&authority);
   // `p2psip stats`: RFC 7851 diagnostics with the node statistics document.
   const size_t stats_budget = runtime::NodeStatsBudget(max_message_size);
-  runtime::StatsProvider stats(
-      [&] {
-        return runtime::RuntimeStatsJson(rt, {role, *listen, start_ms, clock.NowMs()},
-                                         stats_budget);
-      },
-      start_ms, stats_budget);
+  const auto stats_document = [&] {
+    return runtime::RuntimeStatsJson(rt, {role, *listen, start_ms, clock.NowMs()}, stats_budget);
+  };
+  runtime::StatsProvider stats(stats_document, start_ms, stats_budget);
   stats.set_kind_source([&rt](uint16_t kind) { return runtime::RuntimeStorageInfo(rt, kind); });
   rt.control().node().SetDiagnosticsProvider(&stats);
 
@@ -247,7 +245,14 @@ int RunDaemon(const DaemonOptions& o, const std::atomic<int>& stop_signal) {
     std::fflush(stdout);
   }
   rt.Start();
-  while (stop_signal.load() == 0) rt.RunOnce(200);
+  uint64_t next_publish_ms = 0;
+  while (stop_signal.load() == 0) {
+    rt.RunOnce(200);
+    if (fast_path->publish_stats && clock.NowMs() >= next_publish_ms) {
+      fast_path->publish_stats(stats_document());
+      next_publish_ms = clock.NowMs() + 500;
+    }
+  }
 
   spdlog::info("signal {}: leaving the overlay", stop_signal.load());
   // Hand the data over (answers awaited up to 3 s), send Leave, let both be acknowledged.

@@ -10,13 +10,16 @@ that exception path. Checked from namespace B with the real p2psip client:
   - both nodes join and the ring is right in both nodes' `p2psip stats --json`;
   - SIP registrations stored through one node are looked up through the other, both ways;
   - the DPDK node's statistics show its own stack at work (datagrams, ARP, the exception path)
-    and no malformed frames or bad checksums;
+    and no malformed frames or bad checksums, in `p2psip stats` and through DPDK telemetry;
   - SIGTERM on the DPDK node: it leaves and exits 0.
 Namespaces, processes and files are removed even on failure (harness.py, netns.py).
 """
 import argparse
+import json
 import os
+import socket
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -34,6 +37,16 @@ def contact(name):
 
 def port_counter(stats, name):
     return sum(core.get("port", {}).get(name, 0) for core in stats.get("per_core", []))
+
+
+def telemetry(path, command):
+    """One DPDK telemetry command over the EAL's socket; the answer's value."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+        s.settimeout(5)
+        s.connect(path)
+        json.loads(s.recv(16384))  # the greeting: version, pid, max_output_len
+        s.send(command.encode())
+        return json.loads(s.recv(65536))[command]
 
 
 def main():
@@ -54,7 +67,7 @@ def main():
             update_interval=5) as ov:
         try:
             boot = ov.start_bootstrap()
-            eal = " ".join(pair.eal_args(args.pmd, "p2psipd"))
+            eal = " ".join(pair.eal_args(args.pmd, "p2psipd", telemetry=True))
             dpdk = ov.start_peer("dpdk", extra=[
                 "--dpdk-device", pair.device(args.pmd), f"--eal={eal}",
                 "--dpdk-exception", "net_tap0"])
@@ -103,6 +116,21 @@ def main():
             check(port_counter(st, "stack.rx_malformed") == 0
                   and port_counter(st, "stack.rx_bad_checksum") == 0,
                   "no malformed frames or bad checksums")
+
+            # The same statistics through DPDK telemetry (published every 0.5 s).
+            time.sleep(1)
+            path = pair.telemetry_socket("p2psipd")
+            try:
+                counters = telemetry(path, "/p2psip/counters")
+                document = json.loads(telemetry(path, "/p2psip/stats"))
+            except (OSError, ValueError, KeyError) as e:
+                raise Failure(f"DPDK telemetry at {path}: {e}")
+            check(counters.get("port/stack/rx_datagrams", 0) > 0
+                  and counters.get("node/received", 0) > 0,
+                  f"/p2psip/counters over DPDK telemetry ({len(counters)} counters)")
+            check(document.get("node_id", "").lower() == dpdk.node_id
+                  and document.get("per_core"),
+                  "/p2psip/stats over DPDK telemetry is the node's statistics document")
 
             rc, secs = ov.terminate(dpdk)
             check(rc == 0, f"SIGTERM: the DPDK node left and exited {rc} in {secs:.1f} s")

@@ -64,13 +64,19 @@ class VethPair:
         run("ip", "netns", "del", self.ns_a, check=False)
         run("ip", "netns", "del", self.ns_b, check=False)
 
-    def eal_args(self, pmd, prefix):
-        """EAL arguments for a DPDK process in namespace A on the veth, with a net_tap."""
+    def eal_args(self, pmd, prefix, telemetry=False):
+        """EAL arguments for a DPDK process in namespace A on the veth, with a net_tap. With
+        telemetry, its socket is telemetry_socket(prefix)."""
         vdev = (f"net_af_packet0,iface={self.veth_a}" if pmd == "af_packet"
                 else f"net_af_xdp0,iface={self.veth_a},start_queue=0,queue_count=1")
-        return ["--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "256",
-                f"--file-prefix={prefix}-{self.tag}", "--log-level=lib.eal:warning",
-                f"--vdev={vdev}", f"--vdev=net_tap0,iface={self.tap}"]
+        return (["--no-huge", "--no-pci", "--no-shconf"]
+                + ([] if telemetry else ["--no-telemetry"])
+                + ["-m", "256", f"--file-prefix={prefix}-{self.tag}",
+                   "--log-level=lib.eal:warning", f"--vdev={vdev}",
+                   f"--vdev=net_tap0,iface={self.tap}"])
+
+    def telemetry_socket(self, prefix):
+        return f"/var/run/dpdk/{prefix}-{self.tag}/dpdk_telemetry.v2"
 
     @staticmethod
     def device(pmd):

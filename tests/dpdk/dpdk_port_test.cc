@@ -7,6 +7,7 @@
 
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -275,6 +277,44 @@ TEST_F(RawPortTest, DeliveredPayloadsStayValidUntilTheNextBurst) {
     EXPECT_EQ(rx[i].from, Ep("198.18.0.1:7000"));
   }
   EXPECT_EQ(port_->RxBurst(rx), 0u);  // frees the previous burst's mbufs (TearDown checks)
+}
+
+TEST(DpdkPortTest, AGroupHasOneQueuePairPerPortEachUsedByItsOwnThread) {
+  rte_ring* a_to_b[2] = {Ring(), Ring()};
+  rte_ring* b_to_a[2] = {Ring(), Ring()};
+  auto a = DpdkPort::CreateGroup(
+      Options(RingDevice({b_to_a[0], b_to_a[1]}, {a_to_b[0], a_to_b[1]}), "198.18.0.1:6084", 1),
+      2);
+  auto b = DpdkPort::CreateGroup(
+      Options(RingDevice({a_to_b[0], a_to_b[1]}, {b_to_a[0], b_to_a[1]}), "198.18.0.2:6084", 2),
+      2);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ(a->size(), 2u);
+  // Queue q of one device feeds queue q of the other; each pair runs on a thread of its own.
+  std::vector<std::thread> threads;
+  std::vector<std::string> got(2);
+  for (uint16_t q = 0; q < 2; ++q) {
+    threads.emplace_back([&, q] {
+      DpdkPort& pa = *(*a)[q];
+      DpdkPort& pb = *(*b)[q];
+      pa.mutable_stack().Learn(0xc6120002, {0x02, 0, 0, 0, 0, 2});
+      const std::string text = "queue " + std::to_string(q);
+      TxDatagram d{Ep("198.18.0.2:6084"), {reinterpret_cast<const uint8_t*>(text.data()),
+                                           text.size()}};
+      if (pa.TxBurst({&d, 1}) != 1) return;
+      RxDatagram rx[4];
+      for (int i = 0; i < 100 && got[q].empty(); ++i) {
+        if (pb.RxBurst(rx) == 1) got[q] = Text(rx[0].data);
+      }
+      EXPECT_NE(rte_lcore_id(), LCORE_ID_ANY) << "the port registered its thread";
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(got[0], "queue 0");
+  EXPECT_EQ(got[1], "queue 1");
+  EXPECT_EQ((*a)[0]->queue(), 0);
+  EXPECT_EQ((*a)[1]->queue(), 1);
 }
 
 TEST(DpdkPortCreateTest, RefusesWhatItCannotDo) {

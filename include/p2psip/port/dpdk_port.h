@@ -25,7 +25,8 @@
 //
 // DPDK headers stay out of this header (src/wire and the runtime compile without them).
 //
-// Threading: as for every Port, each DpdkPort is used by one thread (the lcore of its worker);
+// Threading: as for every Port, each DpdkPort is used by one thread (its worker, which the port
+// registers with the EAL on its first burst so that it has an lcore id and mempool caches);
 // the ports of one group share the device, which is stopped and closed when the last of them is
 // destroyed. The EAL (port/dpdk/eal.h) must outlive them all.
 #ifndef P2PSIP_PORT_DPDK_PORT_H_
@@ -130,6 +131,7 @@ class DpdkPort final : public Port {
   // SendFrames for UDP datagram frames (at most kMaxChunk), counted in PortCounters.
   size_t SendDatagrams(rte_mbuf** frames, size_t n);
   rte_mbuf* Allocate();
+  void RegisterThread();
 
   std::shared_ptr<Device> device_;
   uint16_t queue_;
@@ -142,6 +144,7 @@ class DpdkPort final : public Port {
   std::vector<rte_mbuf*> to_wire_;
   std::vector<rte_mbuf*> to_kernel_;
   std::vector<Pending> pending_;    // at most max_pending, oldest first
+  bool thread_checked_ = false;     // the owning thread is an EAL lcore or registered as one
 };
 
 }  // namespace p2psip::port

@@ -305,7 +305,15 @@ void DpdkPort::ForwardFromKernel() {
   counters_.tx_dropped += n - sent;
 }
 
+void DpdkPort::RegisterThread() {
+  // The worker threads are the node's, not EAL lcores: registered, they get an lcore id and with
+  // it the mempools' per-lcore caches (otherwise every mbuf comes from the pool's shared ring).
+  if (rte_lcore_id() == LCORE_ID_ANY) (void)rte_thread_register();
+  thread_checked_ = true;
+}
+
 size_t DpdkPort::RxBurst(std::span<RxDatagram> out) {
+  if (!thread_checked_) RegisterThread();
   FreeHeld();  // the previous burst's payloads are no longer the caller's
   ForwardFromKernel();
   const size_t want = std::min(out.size(), scratch_.size());
@@ -423,6 +431,7 @@ void DpdkPort::FlushPending(uint64_t now_ns) {
 }
 
 size_t DpdkPort::TxBurst(std::span<const TxDatagram> datagrams) {
+  if (!thread_checked_) RegisterThread();
   size_t accepted = 0;
   size_t offset = 0;
   uint64_t now_ns = 0;

@@ -14,7 +14,6 @@ the key logs it must decode no RELOAD. The DPDK node's own counters must show th
 """
 import argparse
 import os
-import subprocess
 import sys
 import time
 
@@ -29,23 +28,6 @@ from netns import KERNEL, NODE, VethPair  # noqa: E402
 EXPECTED = {"Attach": (3, 4), "Store": (7, 8), "Fetch": (9, 10), "Join": (15, 16),
             "Update": (19, 20), "Ping": (23, 24)}
 PORT = 6084
-
-
-def start_capture(ov, ns, interface, pcap):
-    err_path = pcap + ".err"
-    with open(err_path, "w") as err:
-        p = ov._popen(ov.in_netns(["dumpcap", "-q", "-i", interface, "-f", f"udp port {PORT}",
-                                   "-w", pcap], ns),
-                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if p.poll() is not None:
-            raise Failure(f"dumpcap exited {p.returncode}: {harness.tail(err_path)}")
-        if "Capturing on" in harness.tail(err_path) or (
-                os.path.exists(pcap) and os.path.getsize(pcap) > 0):
-            return p
-        time.sleep(0.1)
-    raise Failure(f"dumpcap did not start within 30 s: {harness.tail(err_path)}")
 
 
 def main():
@@ -63,7 +45,7 @@ def main():
             update_interval=5) as ov:
         try:
             pcap = os.path.join(ov.dir, "veth.pcapng")
-            cap = start_capture(ov, pair.ns_b, pair.veth_b, pcap)
+            cap = capture.start_capture(ov, pcap, interface=pair.veth_b, netns=pair.ns_b)
             boot = ov.start_bootstrap(key_log=True)
             eal = " ".join(pair.eal_args("af_packet", "p2psipd-cap"))
             dpdk = ov.start_peer("dpdk", key_log=True, extra=[
@@ -130,19 +112,7 @@ def main():
                        if code not in found]
             check(not missing, f"decrypted RELOAD on the veth {dict(sorted(found.items()))}; "
                   f"missing: {missing or 'none'}", failures)
-            glare = capture.glare_conversations(pcap, PORT)
-            rows = capture.tshark(pcap, PORT, keys, "-Y", "dtls.record.content_type == 23",
-                                  "-T", "fields", "-e", "frame.number", "-e", "ip.src", "-e",
-                                  "udp.srcport", "-e", "ip.dst", "-e", "udp.dstport", "-e",
-                                  "reload_framing.type").splitlines()
-            appdata, undecoded = 0, []
-            for row in rows:
-                cols = row.split("\t") + [""] * 6
-                if capture.conversation(cols[1], cols[2], cols[3], cols[4]) in glare:
-                    continue
-                appdata += 1
-                if not cols[5]:
-                    undecoded.append(cols[0])
+            appdata, undecoded, _, _ = capture.undecoded_records(pcap, PORT, keys)
             check(appdata > 0 and not undecoded,
                   f"RELOAD framing in every one of {appdata} DTLS application-data frames "
                   f"({len(undecoded)} without: {undecoded[:10]})", failures)

@@ -66,11 +66,13 @@ def glare_conversations(pcap, port):
     return {c for c, s in senders.items() if len(s) > 1}
 
 
-def start_capture(ov, pcap):
-    """dumpcap on lo, UDP port of this run only; returns once it is capturing."""
+def start_capture(ov, pcap, interface="lo", netns=None):
+    """dumpcap on `interface` (in network namespace `netns`), UDP port of this run only;
+    returns once it is capturing."""
     err_path = pcap + ".err"
     with open(err_path, "w") as err:
-        p = ov._popen(["dumpcap", "-q", "-i", "lo", "-f", f"udp port {ov.port}", "-w", pcap],
+        p = ov._popen(ov.in_netns(["dumpcap", "-q", "-i", interface, "-f", f"udp port {ov.port}",
+                                   "-w", pcap], netns),
                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -81,6 +83,28 @@ def start_capture(ov, pcap):
             return p
         time.sleep(0.1)
     raise Failure(f"dumpcap did not start capturing within 30 s: {harness.tail(err_path)}")
+
+
+def undecoded_records(pcap, port, keys):
+    """(application-data records checked, frame numbers of those without RELOAD framing,
+    records left out, glare conversations). Conversations with two ClientHellos (both ends
+    opened the link at once) are left out: Wireshark 4.0 keeps one DTLS session per
+    conversation and takes the later ClientHello's random, so it cannot find that link's keys
+    although the runtime kept the lower endpoint's handshake."""
+    glare = glare_conversations(pcap, port)
+    rows = tshark(pcap, port, keys, "-Y", "dtls.record.content_type == 23", "-T", "fields",
+                  "-e", "frame.number", "-e", "ip.src", "-e", "udp.srcport", "-e", "ip.dst",
+                  "-e", "udp.dstport", "-e", "reload_framing.type").splitlines()
+    appdata, undecoded, skipped = 0, [], 0
+    for row in rows:
+        cols = row.split("\t") + [""] * 6
+        if conversation(cols[1], cols[2], cols[3], cols[4]) in glare:
+            skipped += 1
+            continue
+        appdata += 1
+        if not cols[5]:
+            undecoded.append(cols[0])
+    return appdata, undecoded, skipped, glare
 
 
 def stop_capture(p):
@@ -178,23 +202,7 @@ def main():
                    if code not in found]
         check(not missing, f"decrypted RELOAD messages {dict(sorted(found.items()))}; missing: "
               f"{missing or 'none'}", failures)
-        # When both ends open a link at once (glare) there are two ClientHellos on one UDP
-        # 5-tuple; the runtime keeps the lower endpoint's handshake, but Wireshark 4.0 keeps one
-        # DTLS session per conversation and takes the later ClientHello's random, so it cannot
-        # find that link's keys. Those conversations are left out of the next check, by name.
-        glare = glare_conversations(pcap, ov.port)
-        rows = tshark(pcap, ov.port, keys, "-Y", "dtls.record.content_type == 23", "-T", "fields",
-                      "-e", "frame.number", "-e", "ip.src", "-e", "udp.srcport", "-e", "ip.dst",
-                      "-e", "udp.dstport", "-e", "reload_framing.type").splitlines()
-        appdata, undecoded, skipped = 0, [], 0
-        for row in rows:
-            cols = row.split("\t") + [""] * 6
-            if conversation(cols[1], cols[2], cols[3], cols[4]) in glare:
-                skipped += 1
-                continue
-            appdata += 1
-            if not cols[5]:
-                undecoded.append(cols[0])
+        appdata, undecoded, skipped, glare = undecoded_records(pcap, ov.port, keys)
         check(appdata > 0 and not undecoded,
               f"RELOAD framing in every one of {appdata} frames with DTLS application data "
               f"({len(undecoded)} without: {undecoded[:10]}; {skipped} frames of {len(glare)} "

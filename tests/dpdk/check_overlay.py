@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A p2psipd on DPDK and a p2psipd on kernel sockets form one overlay across a veth pair.
 
-    check_overlay.py --p2psip P2PSIP --p2psipd P2PSIPD [--pmd af_packet|af_xdp]
+    check_overlay.py --p2psip P2PSIP --p2psipd P2PSIPD [--pmd af_packet|af_xdp] [--cores N]
 
 Namespace B: the bootstrap node on kernel sockets, 198.18.0.1:6084. Namespace A: a peer whose
 workers run on a DPDK port (net_af_packet or net_af_xdp on the veth, 198.18.0.2:6084) with a
@@ -54,6 +54,7 @@ def main():
     ap.add_argument("--p2psip", required=True)
     ap.add_argument("--p2psipd", required=True)
     ap.add_argument("--pmd", default="af_packet", choices=["af_packet", "af_xdp"])
+    ap.add_argument("--cores", type=int, default=1, help="the DPDK node's workers (queue pairs)")
     args = ap.parse_args()
     harness.install_sigterm_handler()
     failures = []
@@ -67,8 +68,9 @@ def main():
             update_interval=5) as ov:
         try:
             boot = ov.start_bootstrap()
-            eal = " ".join(pair.eal_args(args.pmd, "p2psipd", telemetry=True))
-            dpdk = ov.start_peer("dpdk", extra=[
+            eal = " ".join(pair.eal_args(args.pmd, "p2psipd", telemetry=True,
+                                         queues=args.cores))
+            dpdk = ov.start_peer("dpdk", cores=args.cores, extra=[
                 "--dpdk-device", pair.device(args.pmd), f"--eal={eal}",
                 "--dpdk-exception", "net_tap0"])
             ov.wait_joined([dpdk])
@@ -101,8 +103,11 @@ def main():
                               f"({len(errors)} failed: {errors[:2]})")
 
             st = ov.stats(dpdk)
-            print("DPDK node port counters:", {k: v for k, v in
-                                               st["per_core"][0].get("port", {}).items() if v})
+            for core in st["per_core"]:
+                print(f"DPDK node core {core.get('core')} port counters:",
+                      {k: v for k, v in core.get("port", {}).items() if v})
+            check(len(st["per_core"]) == args.cores,
+                  f"{args.cores} worker(s), each on its own queue pair")
             check(port_counter(st, "stack.rx_datagrams") > 0,
                   "the DPDK node's own stack received RELOAD datagrams")
             # (The kernel behind the tap may have asked first, during enrollment: the reply
@@ -113,6 +118,8 @@ def main():
             check(port_counter(st, "dpdk.exception_to_kernel") > 0
                   and port_counter(st, "dpdk.exception_from_kernel") > 0,
                   "the exception path carried the kernel's traffic both ways")
+            check(port_counter(st, "dpdk.tx_unresolved") == 0,
+                  "no datagram dropped waiting for ARP (every queue knows the peer's MAC)")
             check(port_counter(st, "stack.rx_malformed") == 0
                   and port_counter(st, "stack.rx_bad_checksum") == 0,
                   "no malformed frames or bad checksums")

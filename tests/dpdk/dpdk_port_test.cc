@@ -317,6 +317,58 @@ TEST(DpdkPortTest, AGroupHasOneQueuePairPerPortEachUsedByItsOwnThread) {
   EXPECT_EQ((*a)[1]->queue(), 1);
 }
 
+TEST(DpdkPortTest, ANeighbourOneQueueLearnsReachesTheOthers) {
+  // The test holds both queues' rings; the ARP reply comes back on queue 0 while the datagram
+  // waiting for it sits on queue 1, as when a device hashes ARP to one queue.
+  rte_ring* in[2] = {Ring(), Ring()};
+  rte_ring* out[2] = {Ring(), Ring()};
+  rte_mempool* pool = rte_pktmbuf_pool_create(("nb" + std::to_string(g_serial++)).c_str(), 63,
+                                              0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  ASSERT_NE(pool, nullptr);
+  {
+    auto group = DpdkPort::CreateGroup(
+        Options(RingDevice({in[0], in[1]}, {out[0], out[1]}), "198.18.0.2:6084", 2), 2);
+    ASSERT_TRUE(group.ok()) << group.status();
+    DpdkPort& q0 = *(*group)[0];
+    DpdkPort& q1 = *(*group)[1];
+    const std::string text = "waits on queue 1";
+    TxDatagram d{Ep("198.18.0.9:6084"), {reinterpret_cast<const uint8_t*>(text.data()),
+                                         text.size()}};
+    ASSERT_EQ(q1.TxBurst({&d, 1}), 1u);
+    ASSERT_EQ(q1.pending(), 1u);
+    void* p = nullptr;
+    ASSERT_EQ(rte_ring_dequeue(out[1], &p), 0) << "queue 1 sent an ARP request";
+    auto* request = static_cast<rte_mbuf*>(p);
+    // The neighbour answers; its reply arrives on queue 0.
+    NetStackOptions peer_options;
+    peer_options.mac = {0x02, 0, 0, 0, 0, 0x09};
+    peer_options.local = Ep("198.18.0.9:6084");
+    NetStack peer(peer_options);
+    RxDatagram unused;
+    std::vector<uint8_t> reply(128);
+    size_t reply_len = 0;
+    ASSERT_EQ(peer.Receive({rte_pktmbuf_mtod(request, const uint8_t*), request->data_len},
+                           &unused, reply, &reply_len),
+              NetStack::RxVerdict::kReply);
+    rte_pktmbuf_free(request);
+    rte_mbuf* m = rte_pktmbuf_alloc(pool);
+    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(reply_len)), reply.data(), reply_len);
+    ASSERT_EQ(rte_ring_enqueue(in[0], m), 0);
+    RxDatagram rx[4];
+    EXPECT_EQ(q0.RxBurst(rx), 0u);
+    EXPECT_TRUE(q0.stack().Neighbour(0xc6120009).has_value());
+    EXPECT_EQ(q1.RxBurst(rx), 0u);  // learns from queue 0, sends what waited
+    EXPECT_EQ(q1.pending(), 0u);
+    EXPECT_EQ(q1.counters().tx_datagrams, 1u);
+    ASSERT_EQ(rte_ring_dequeue(out[1], &p), 0) << "the datagram, on queue 1";
+    auto* sent = static_cast<rte_mbuf*>(p);
+    EXPECT_EQ(rte_pktmbuf_mtod(sent, uint8_t*)[5], 0x09) << "to the MAC queue 0 learnt";
+    rte_pktmbuf_free(sent);
+  }
+  EXPECT_EQ(rte_mempool_avail_count(pool), 63u);
+  rte_mempool_free(pool);
+}
+
 TEST(DpdkPortCreateTest, RefusesWhatItCannotDo) {
   rte_ring* r = Ring();
   const std::string dev = RingDevice({r}, {r});

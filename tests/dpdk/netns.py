@@ -64,11 +64,11 @@ class VethPair:
         run("ip", "netns", "del", self.ns_a, check=False)
         run("ip", "netns", "del", self.ns_b, check=False)
 
-    def eal_args(self, pmd, prefix, telemetry=False):
+    def eal_args(self, pmd, prefix, telemetry=False, queues=1):
         """EAL arguments for a DPDK process in namespace A on the veth, with a net_tap. With
         telemetry, its socket is telemetry_socket(prefix)."""
-        vdev = (f"net_af_packet0,iface={self.veth_a}" if pmd == "af_packet"
-                else f"net_af_xdp0,iface={self.veth_a},start_queue=0,queue_count=1")
+        vdev = (f"net_af_packet0,iface={self.veth_a},qpairs={queues}" if pmd == "af_packet"
+                else f"net_af_xdp0,iface={self.veth_a},start_queue=0,queue_count={queues}")
         return (["--no-huge", "--no-pci", "--no-shconf"]
                 + ([] if telemetry else ["--no-telemetry"])
                 + ["-m", "256", f"--file-prefix={prefix}-{self.tag}",

@@ -20,7 +20,8 @@
 //     mbufs to rte_eth_tx_burst; those the device did not take are freed and counted.
 //   - A datagram to a peer whose MAC is not known yet waits (in its mbuf, at most
 //     max_pending per queue) while an ARP request goes out; it is sent when the reply arrives
-//     or freed and counted after pending_timeout_ns.
+//     (on whichever queue: a queue that learns a neighbour tells the others over a ring) or
+//     freed and counted after pending_timeout_ns.
 // No allocation per packet: mbufs come from a per-queue mempool made at creation.
 //
 // DPDK headers stay out of this header (src/wire and the runtime compile without them).
@@ -84,6 +85,7 @@ struct DpdkPortStats {
   uint64_t exception_to_kernel = 0;   // frames handed to the exception device
   uint64_t exception_from_kernel = 0; // frames the kernel sent, put on the wire
   uint64_t exception_dropped = 0;     // for the kernel but no exception device, or not taken
+  uint64_t neighbour_notes_dropped = 0;  // a learnt neighbour not passed on: a sibling's ring full
 };
 
 class DpdkPort final : public Port {
@@ -132,6 +134,10 @@ class DpdkPort final : public Port {
   size_t SendDatagrams(rte_mbuf** frames, size_t n);
   rte_mbuf* Allocate();
   void RegisterThread();
+  // Neighbours the other queues learnt (ARP replies reach one queue only), and this queue's
+  // new ones for them.
+  void LearnFromSiblings();
+  void TellSiblings();
 
   std::shared_ptr<Device> device_;
   uint16_t queue_;

@@ -113,6 +113,15 @@ class NetStack {
 
   // Adds or refreshes a neighbour (also used by tests and static configuration).
   void Learn(uint32_t ipv4, const MacAddress& mac);
+  // Neighbours learnt or changed since the last call (at most kMaxLearnt; a refresh with the
+  // same MAC is not one), for a multi-queue port to tell its other queues: ARP replies reach
+  // one queue only. Clears the list; the span is valid until the next Receive or Learn.
+  struct Learnt {
+    uint32_t ipv4;
+    MacAddress mac;
+  };
+  static constexpr size_t kMaxLearnt = 8;
+  std::span<const Learnt> TakeLearnt();
   std::optional<MacAddress> Neighbour(uint32_t ipv4) const;
   size_t neighbour_count() const { return neighbours_.size(); }
 
@@ -141,6 +150,8 @@ class NetStack {
   uint32_t local_ip_ = 0;  // host order
   uint32_t netmask_ = 0;
   absl::flat_hash_map<uint32_t, NeighbourEntry> neighbours_;
+  std::array<Learnt, kMaxLearnt> learnt_{};
+  size_t learnt_count_ = 0;
   NetStackCounters counters_;
 };
 

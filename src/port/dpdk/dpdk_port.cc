@@ -4,6 +4,8 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -138,10 +140,21 @@ absl::Status ConfigureKernelInterface(uint16_t port, const std::string& name,
 
 }  // namespace
 
+// A neighbour one queue learnt, for the others (an element of Device::neighbour_rings).
+struct NeighbourNote {
+  uint32_t ipv4;
+  uint8_t mac[6];
+  uint8_t pad[6];
+};
+static_assert(sizeof(NeighbourNote) == 16);
+
 struct DpdkPort::Device {
   uint16_t port = 0;
   std::optional<uint16_t> exception;
   std::vector<rte_mempool*> pools;  // one per queue (both devices' RX of that queue use it)
+  // With more than one queue, one ring per queue (any queue enqueues, its owner dequeues) of
+  // neighbours the others learnt: the device hashes an ARP reply to one queue only.
+  std::vector<rte_ring*> neighbour_rings;
   // Set once configuration was attempted (close it) and once it started (stop it first).
   bool port_configured = false, port_started = false;
   bool exception_configured = false, exception_started = false;
@@ -154,6 +167,7 @@ struct DpdkPort::Device {
     if (exception_configured) (void)rte_eth_dev_close(*exception);
     if (port_configured) (void)rte_eth_dev_close(port);
     for (rte_mempool* p : pools) rte_mempool_free(p);
+    for (rte_ring* r : neighbour_rings) rte_ring_free(r);
   }
 };
 
@@ -200,6 +214,16 @@ absl::StatusOr<std::vector<std::unique_ptr<DpdkPort>>> DpdkPort::CreateGroup(
           rte_strerror(rte_errno), " (EAL memory: raise -m, or fewer mbufs_per_queue)"));
     }
     device->pools.push_back(pool);
+  }
+  for (size_t q = 0; n > 1 && q < n; ++q) {
+    const std::string name = absl::StrCat("p2psipnb", g_pool_serial.fetch_add(1));
+    rte_ring* ring = rte_ring_create_elem(name.c_str(), sizeof(NeighbourNote), 256,
+                                          socket < 0 ? SOCKET_ID_ANY : socket, RING_F_SC_DEQ);
+    if (ring == nullptr) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("cannot create a ring: ", rte_strerror(rte_errno)));
+    }
+    device->neighbour_rings.push_back(ring);
   }
   const uint16_t queues = static_cast<uint16_t>(n);
   device->port_configured = true;
@@ -312,9 +336,39 @@ void DpdkPort::RegisterThread() {
   thread_checked_ = true;
 }
 
+void DpdkPort::LearnFromSiblings() {
+  if (device_->neighbour_rings.empty()) return;
+  NeighbourNote notes[16];
+  const unsigned n = rte_ring_sc_dequeue_burst_elem(device_->neighbour_rings[queue_], notes,
+                                                    sizeof(NeighbourNote), 16, nullptr);
+  for (unsigned i = 0; i < n; ++i) {
+    MacAddress mac;
+    std::memcpy(mac.data(), notes[i].mac, 6);
+    stack_.Learn(notes[i].ipv4, mac);
+  }
+  if (n > 0) (void)stack_.TakeLearnt();  // the siblings know these already
+}
+
+void DpdkPort::TellSiblings() {
+  const std::span<const NetStack::Learnt> learnt = stack_.TakeLearnt();
+  if (learnt.empty() || device_->neighbour_rings.empty()) return;
+  for (const NetStack::Learnt& l : learnt) {
+    NeighbourNote note{};
+    note.ipv4 = l.ipv4;
+    std::memcpy(note.mac, l.mac.data(), 6);
+    for (size_t q = 0; q < device_->neighbour_rings.size(); ++q) {
+      if (q == queue_) continue;
+      if (rte_ring_mp_enqueue_elem(device_->neighbour_rings[q], &note, sizeof(note)) != 0) {
+        ++stats_.neighbour_notes_dropped;  // full: that queue will ARP for itself
+      }
+    }
+  }
+}
+
 size_t DpdkPort::RxBurst(std::span<RxDatagram> out) {
   if (!thread_checked_) RegisterThread();
   FreeHeld();  // the previous burst's payloads are no longer the caller's
+  LearnFromSiblings();
   ForwardFromKernel();
   const size_t want = std::min(out.size(), scratch_.size());
   const uint16_t n = rte_eth_rx_burst(device_->port, queue_, scratch_.data(),
@@ -385,6 +439,7 @@ size_t DpdkPort::RxBurst(std::span<RxDatagram> out) {
                             static_cast<unsigned>(to_kernel_.size() - took));
     }
   }
+  TellSiblings();
   if (!pending_.empty()) FlushPending(NowNs());
   return delivered;
 }
@@ -536,6 +591,7 @@ std::vector<std::pair<std::string, uint64_t>> DpdkPort::DetailCounters() const {
       {"dpdk.exception_to_kernel", d.exception_to_kernel},
       {"dpdk.exception_from_kernel", d.exception_from_kernel},
       {"dpdk.exception_dropped", d.exception_dropped},
+      {"dpdk.neighbour_notes_dropped", d.neighbour_notes_dropped},
   };
 }
 

@@ -133,7 +133,9 @@ NetStack::RxVerdict NetStack::ReceiveArp(std::span<const uint8_t> arp, std::span
   if (op == kArpRequest) {
     if (target_ip != local_ip_) {
       // RFC 826's merge rule: refresh a neighbour we already know, learn no new one.
-      if (NeighbourEntry* e = Entry(sender_ip, false); e != nullptr && e->resolved) e->mac = sender_mac;
+      if (NeighbourEntry* e = Entry(sender_ip, false); e != nullptr && e->resolved) {
+        Learn(sender_ip, sender_mac);
+      }
       ++counters_.rx_not_for_us;
       return RxVerdict::kDrop;
     }
@@ -295,9 +297,17 @@ void NetStack::Learn(uint32_t ipv4, const MacAddress& mac) {
   if (IsMulticastMac(mac.data())) return;
   NeighbourEntry* e = Entry(ipv4, true);
   if (e == nullptr) return;
+  if (e->resolved && e->mac == mac) return;  // a refresh
   if (!e->resolved) ++counters_.neighbours_learnt;
   e->mac = mac;
   e->resolved = true;
+  if (learnt_count_ < kMaxLearnt) learnt_[learnt_count_++] = {ipv4, mac};
+}
+
+std::span<const NetStack::Learnt> NetStack::TakeLearnt() {
+  const size_t n = learnt_count_;
+  learnt_count_ = 0;
+  return {learnt_.data(), n};
 }
 
 std::optional<MacAddress> NetStack::Neighbour(uint32_t ipv4) const {

@@ -217,6 +217,22 @@ TEST(NetStackTest, NeighbourCacheIsBounded) {
   EXPECT_EQ(a.Neighbour(Ip("198.18.0.2")), kMacA);
 }
 
+TEST(NetStackTest, ReportsNewAndChangedNeighboursOnce) {
+  NetStack a(Options(kMacA, "198.18.0.1:6084"));
+  a.Learn(Ip("198.18.0.2"), kMacB);
+  a.Learn(Ip("198.18.0.2"), kMacB);  // a refresh: not news
+  a.Learn(Ip("198.18.0.3"), kMacB);
+  std::span<const NetStack::Learnt> news = a.TakeLearnt();
+  ASSERT_EQ(news.size(), 2u);
+  EXPECT_EQ(news[0].ipv4, Ip("198.18.0.2"));
+  EXPECT_EQ(news[1].ipv4, Ip("198.18.0.3"));
+  EXPECT_TRUE(a.TakeLearnt().empty());
+  a.Learn(Ip("198.18.0.2"), kMacA);  // moved to another MAC: news again
+  news = a.TakeLearnt();
+  ASSERT_EQ(news.size(), 1u);
+  EXPECT_EQ(news[0].mac, kMacA);
+}
+
 TEST(NetStackTest, ArpRequestsForOthersRefreshButDoNotLearn) {
   NetStack b(Options(kMacB, "198.18.0.2:6084"));
   NetStack c(Options(kMacA, "198.18.0.1:6084"));

@@ -9,9 +9,12 @@
 //
 // RESOURCE is a resource name (hashed with the overlay's hash, RFC 6940 §10.2); K is a kind's
 // IANA name (SIP-REGISTRATION, TURN-SERVICE, ...) or its number. Values are text.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -35,6 +38,7 @@ struct DataArgs {
   int64_t index = -1;  // -1: none given
   uint32_t lifetime = 3600;
   std::string node;  // ping: a Node-ID in hex
+  uint32_t count = 1;  // ping: how many, one after another
 };
 
 int Fail(const DataArgs& a, const absl::Status& status, int code = kExitFailure) {
@@ -252,6 +256,13 @@ int RunFind(ClientSession& s, const core::storage::KindDefinition& kind, const D
   return kExitOk;
 }
 
+// The q-quantile of sorted `v` (nearest rank).
+double Quantile(const std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  const size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
+  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
 int RunPing(ClientSession& s, const DataArgs& a, bool as_json) {
   NodeId target = s.via_peer();
   if (!a.node.empty()) {
@@ -262,24 +273,55 @@ int RunPing(ClientSession& s, const DataArgs& a, bool as_json) {
     }
     target = *id;
   }
-  const uint64_t sent_us = s.clock().NowUs();
-  absl::StatusOr<core::Outbox::Result> r =
-      s.Run([&](core::Node& node, uint64_t now, core::Outbox* out) {
-        std::vector<wire::Destination> path = {wire::Destination::Node(s.via_peer())};
-        if (target != s.via_peer()) path.push_back(wire::Destination::Node(target));
-        return node.Request(path, static_cast<uint16_t>(wire::MessageCode::kPingReq),
-                            wire::PingReq{}, now, out);
-      });
-  if (!r.ok()) return Fail(a, r.status());
-  if (!r->status.ok()) return Fail(a, r->status);
-  const double rtt_ms = static_cast<double>(s.clock().NowUs() - sent_us) / 1000.0;
+  // --count N: N pings one after another (each waits for its answer), then the rate and the
+  // round-trip quantiles: through --via to the target, that is --via's forwarding path.
+  std::vector<double> rtts_ms;
+  rtts_ms.reserve(a.count);
+  core::Outbox::Result last;
+  const uint64_t start_us = s.clock().NowUs();
+  for (uint32_t i = 0; i < a.count; ++i) {
+    const uint64_t sent_us = s.clock().NowUs();
+    absl::StatusOr<core::Outbox::Result> r =
+        s.Run([&](core::Node& node, uint64_t now, core::Outbox* out) {
+          std::vector<wire::Destination> path = {wire::Destination::Node(s.via_peer())};
+          if (target != s.via_peer()) path.push_back(wire::Destination::Node(target));
+          return node.Request(path, static_cast<uint16_t>(wire::MessageCode::kPingReq),
+                              wire::PingReq{}, now, out);
+        });
+    if (!r.ok()) return Fail(a, r.status());
+    if (!r->status.ok()) return Fail(a, r->status);
+    rtts_ms.push_back(static_cast<double>(s.clock().NowUs() - sent_us) / 1000.0);
+    last = *std::move(r);
+  }
+  const double total_s = static_cast<double>(s.clock().NowUs() - start_us) / 1e6;
+  if (a.count == 1) {
+    if (as_json) {
+      json j = Answer(last);
+      j["rtt_ms"] = rtts_ms[0];
+      std::printf("%s\n", j.dump().c_str());
+    } else {
+      std::printf("pong from %s in %.2f ms (%d hops)\n", last.responder.ToHex().c_str(),
+                  rtts_ms[0], last.hops);
+    }
+    return kExitOk;
+  }
+  std::vector<double> sorted = rtts_ms;
+  std::sort(sorted.begin(), sorted.end());
+  const double rate = total_s > 0 ? static_cast<double>(a.count) / total_s : 0;
   if (as_json) {
-    json j = Answer(*r);
-    j["rtt_ms"] = rtt_ms;
+    json j = Answer(last);
+    j["count"] = a.count;
+    j["per_second"] = rate;
+    j["rtt_ms"] = {{"p50", Quantile(sorted, 0.5)},
+                   {"p99", Quantile(sorted, 0.99)},
+                   {"min", sorted.front()},
+                   {"max", sorted.back()}};
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("pong from %s in %.2f ms (%d hops)\n", r->responder.ToHex().c_str(), rtt_ms,
-                r->hops);
+    std::printf("%u pongs from %s (%d hops) in %.2f s: %.0f/s, rtt p50 %.3f ms, p99 %.3f ms, "
+                "max %.3f ms\n",
+                a.count, last.responder.ToHex().c_str(), last.hops, total_s, rate,
+                Quantile(sorted, 0.5), Quantile(sorted, 0.99), sorted.back());
   }
   return kExitOk;
 }
@@ -315,6 +357,11 @@ void AddDataCommands(CLI::App& app, const ClientOptions* options, Action* action
     CLI::App* c = app.add_subcommand(spec.name, spec.help);
     if (args->command == "ping") {
       c->add_option("node", args->node, "Node-ID in hex (default: the --via peer)");
+      c->add_option("--count", args->count,
+                    "Pings one after another; more than one prints the rate and the round-trip "
+                    "p50/p99")
+          ->check(CLI::Range(1u, 10000000u))
+          ->capture_default_str();
     } else {
       c->add_option("resource", args->resource, "Resource name")->required();
       if (args->command == "store") c->add_option("value", args->value, "The value")->required();

@@ -55,6 +55,10 @@ def main():
     ap.add_argument("--p2psipd", required=True)
     ap.add_argument("--pmd", default="af_packet", choices=["af_packet", "af_xdp"])
     ap.add_argument("--cores", type=int, default=1, help="the DPDK node's workers (queue pairs)")
+    ap.add_argument("--poll-nap-us", type=int, default=None,
+                    help="the DPDK node's --poll-nap-us (default: p2psipd's)")
+    ap.add_argument("--pings", type=int, default=200,
+                    help="pings forwarded by each node, one after another (rate, p50/p99)")
     args = ap.parse_args()
     harness.install_sigterm_handler()
     failures = []
@@ -72,7 +76,8 @@ def main():
                                          queues=args.cores))
             dpdk = ov.start_peer("dpdk", cores=args.cores, extra=[
                 "--dpdk-device", pair.device(args.pmd), f"--eal={eal}",
-                "--dpdk-exception", "net_tap0"])
+                "--dpdk-exception", "net_tap0"] + (
+                    [] if args.poll_nap_us is None else ["--poll-nap-us", str(args.poll_nap_us)]))
             ov.wait_joined([dpdk])
             secs = ov.wait_ring(60)
             print(f"ring of a kernel node and a DPDK node correct after {secs:.1f} s")
@@ -123,6 +128,18 @@ def main():
             check(port_counter(st, "stack.rx_malformed") == 0
                   and port_counter(st, "stack.rx_bad_checksum") == 0,
                   "no malformed frames or bad checksums")
+
+            # Pings one after another from namespace B's kernel: forwarded by the DPDK node
+            # (to the bootstrap), then by the kernel node (to the DPDK node), side by side.
+            for name, via, target in (("DPDK node", dpdk, boot), ("kernel node", boot, dpdk)):
+                r = ov.client(["ping", target.node_id, "--count", str(args.pings)], via=via,
+                              proc_timeout=300)
+                if r.rc != 0:
+                    raise Failure(f"ping --count via {via!r}: {r.why()}")
+                j = r.json()
+                check(j.get("count") == args.pings and j.get("hops") == 1,
+                      f"{args.pings} pings forwarded by the {name}: {j['per_second']:.0f}/s, rtt "
+                      f"p50 {j['rtt_ms']['p50']:.3f} ms, p99 {j['rtt_ms']['p99']:.3f} ms")
 
             # The same statistics through DPDK telemetry (published every 0.5 s).
             time.sleep(1)

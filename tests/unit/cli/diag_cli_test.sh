@@ -147,6 +147,18 @@ set -e
 grep -q "Error_Forbidden" "$WORK/refused.err" || fail "refused: $(cat "$WORK/refused.err")"
 [[ $(wc -l <"$WORK/refused.err") == 1 ]] || fail "refused: $(cat "$WORK/refused.err")"
 
+# ping --count: pings one after another, forwarded by the peer to the bootstrap node, with
+# the rate and the round-trip quantiles.
+client ping "$S1" --count 5 --json >"$WORK/pings.json" || fail "ping --count: exit $?"
+python3 - "$WORK/pings.json" "$S1" <<'PY' || fail "ping --count: $(cat "$WORK/pings.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["count"] == 5 and j["hops"] == 1 and j["per_second"] > 0, j
+assert j["responder"].lower() == sys.argv[2].lower(), j
+r = j["rtt_ms"]
+assert 0 < r["min"] <= r["p50"] <= r["p99"] <= r["max"], r
+PY
+
 # Bad arguments: exit 2 with a one-line reason, before any network work.
 expect_usage() {
   set +e
@@ -160,6 +172,7 @@ expect_usage stats not-hex
 expect_usage trace
 expect_usage trace alice --node "$S1"
 expect_usage store x y --kind NO-SUCH-KIND
+expect_usage ping --count 0
 # p2psipd's own bad arguments, the DPDK ones included: exit 2, one line, nothing started.
 expect_daemon_usage() {
   set +e

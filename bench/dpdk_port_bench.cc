@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dpdk_port_bench: %s\n", eal.status().ToString().c_str());
     return 1;
   }
+  (*eal)->RemoveRuntimeDirOnExit();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

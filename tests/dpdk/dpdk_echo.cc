@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dpdk_echo: %s\n", eal.status().ToString().c_str());
     return 1;
   }
+  (*eal)->RemoveRuntimeDirOnExit();  // a test tool: one --file-prefix per run
   auto group = DpdkPort::CreateGroup(options, 1);
   if (!group.ok()) {
     std::fprintf(stderr, "dpdk_echo: %s\n", group.status().ToString().c_str());

@@ -401,6 +401,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dpdk_port_test: %s\n", eal.status().ToString().c_str());
     return 1;
   }
+  (*eal)->RemoveRuntimeDirOnExit();
   const int rc = RUN_ALL_TESTS();
   // The ports of the tests are gone; rings and pools go with the EAL.
   eal->reset();

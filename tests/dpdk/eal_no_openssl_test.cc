@@ -37,6 +37,7 @@ TEST(EalTest, StartsOnVdevsWithoutMappingOpenSsl) {
                         "--no-telemetry", "-m", "64", "--file-prefix=" + prefix,
                         "--log-level=lib.eal:warning", "--vdev=net_null0", "--vdev=net_ring0"});
   ASSERT_TRUE(eal.ok()) << eal.status();
+  (*eal)->RemoveRuntimeDirOnExit();
   ASSERT_EQ((*eal)->port_count(), 2);
   EXPECT_EQ((*eal)->driver_name(0), "net_null");
   EXPECT_EQ((*eal)->driver_name(1), "net_ring");

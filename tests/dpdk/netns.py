@@ -7,6 +7,7 @@ exception interface). Everything is removed on exit, also after a failure. Addre
 198.18.0.0/15 and never leave the namespaces.
 """
 import os
+import shutil
 import subprocess
 
 NODE = "198.18.0.2"
@@ -30,6 +31,7 @@ class VethPair:
         self.tap = f"dtap{tag}"
         self.tag = tag
         self.mac_a = None
+        self.prefixes = []  # EAL --file-prefix values handed out by eal_args
 
     def __enter__(self):
         try:
@@ -63,12 +65,17 @@ class VethPair:
     def close(self):
         run("ip", "netns", "del", self.ns_a, check=False)
         run("ip", "netns", "del", self.ns_b, check=False)
+        # The EAL's runtime directories of the DPDK processes this pair was made for (p2psipd
+        # leaves its own, as DPDK applications do; it is shared with dpdk-telemetry.py).
+        for prefix in self.prefixes:
+            shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
 
     def eal_args(self, pmd, prefix, telemetry=False, queues=1):
         """EAL arguments for a DPDK process in namespace A on the veth, with a net_tap. With
         telemetry, its socket is telemetry_socket(prefix)."""
         vdev = (f"net_af_packet0,iface={self.veth_a},qpairs={queues}" if pmd == "af_packet"
                 else f"net_af_xdp0,iface={self.veth_a},start_queue=0,queue_count={queues}")
+        self.prefixes.append(f"{prefix}-{self.tag}")
         return (["--no-huge", "--no-pci", "--no-shconf"]
                 + ([] if telemetry else ["--no-telemetry"])
                 + ["-m", "256", f"--file-prefix={prefix}-{self.tag}",

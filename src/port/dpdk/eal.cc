@@ -5,6 +5,8 @@
 #include <rte_ethdev.h>
 
 #include <atomic>
+#include <filesystem>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 
@@ -31,8 +33,18 @@ absl::StatusOr<std::unique_ptr<Eal>> Eal::Init(const std::vector<std::string>& a
 }
 
 Eal::~Eal() {
+  const std::string dir = runtime_dir();
   rte_eal_cleanup();
   g_eal_running = false;
+  if (remove_runtime_dir_ && !dir.empty()) {
+    std::error_code ignored;  // best effort: a leftover directory is not an error
+    std::filesystem::remove_all(dir, ignored);
+  }
+}
+
+std::string Eal::runtime_dir() const {
+  const char* dir = rte_eal_get_runtime_dir();
+  return dir != nullptr ? dir : "";
 }
 
 uint16_t Eal::port_count() const { return rte_eth_dev_count_avail(); }

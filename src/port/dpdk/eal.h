@@ -28,9 +28,15 @@ class Eal {
   uint16_t port_count() const;
   // The driver name of port `port_id` ("net_ring", ...), or "" if there is no such port.
   std::string driver_name(uint16_t port_id) const;
+  // The EAL's runtime directory (/var/run/dpdk/PREFIX as root): its sockets and lock files.
+  std::string runtime_dir() const;
+  // Remove the runtime directory when the EAL is cleaned up: for a process with a --file-prefix
+  // of its own (tests, benchmarks), which would otherwise leave one directory per run.
+  void RemoveRuntimeDirOnExit() { remove_runtime_dir_ = true; }
 
  private:
   Eal() = default;
+  bool remove_runtime_dir_ = false;
 };
 
 }  // namespace p2psip::port::dpdk

@@ -88,10 +88,9 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   const std::string prefix = "p2psip-bench-" + std::to_string(getpid());
-  auto eal = p2psip::port::dpdk::Eal::Init({"dpdk_port_bench", "--no-huge", "--no-pci",
-                                            "--no-shconf", "--no-telemetry", "-m", "512",
-                                            "--file-prefix=" + prefix,
-                                            "--log-level=lib.eal:warning"});
+  auto eal = p2psip::port::dpdk::Eal::Init(
+      {"dpdk_port_bench", "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "512",
+       "--file-prefix=" + prefix, "--log-level=lib.eal:warning"});
   if (!eal.ok()) {
     std::fprintf(stderr, "dpdk_port_bench: %s\n", eal.status().ToString().c_str());
     return 1;

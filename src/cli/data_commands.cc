@@ -37,7 +37,7 @@ struct DataArgs {
   std::string command, resource, value, kind, key;
   int64_t index = -1;  // -1: none given
   uint32_t lifetime = 3600;
-  std::string node;  // ping: a Node-ID in hex
+  std::string node;    // ping: a Node-ID in hex
   uint32_t count = 1;  // ping: how many, one after another
 };
 
@@ -300,8 +300,8 @@ int RunPing(ClientSession& s, const DataArgs& a, bool as_json) {
       j["rtt_ms"] = rtts_ms[0];
       std::printf("%s\n", j.dump().c_str());
     } else {
-      std::printf("pong from %s in %.2f ms (%d hops)\n", last.responder.ToHex().c_str(),
-                  rtts_ms[0], last.hops);
+      std::printf("pong from %s in %.2f ms (%d hops)\n", last.responder.ToHex().c_str(), rtts_ms[0],
+                  last.hops);
     }
     return kExitOk;
   }
@@ -318,10 +318,11 @@ int RunPing(ClientSession& s, const DataArgs& a, bool as_json) {
                    {"max", sorted.back()}};
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%u pongs from %s (%d hops) in %.2f s: %.0f/s, rtt p50 %.3f ms, p99 %.3f ms, "
-                "max %.3f ms\n",
-                a.count, last.responder.ToHex().c_str(), last.hops, total_s, rate,
-                Quantile(sorted, 0.5), Quantile(sorted, 0.99), sorted.back());
+    std::printf(
+        "%u pongs from %s (%d hops) in %.2f s: %.0f/s, rtt p50 %.3f ms, p99 %.3f ms, "
+        "max %.3f ms\n",
+        a.count, last.responder.ToHex().c_str(), last.hops, total_s, rate, Quantile(sorted, 0.5),
+        Quantile(sorted, 0.99), sorted.back());
   }
   return kExitOk;
 }

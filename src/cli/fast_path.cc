@@ -68,8 +68,8 @@ absl::StatusOr<FastPath> OpenDpdk(const DaemonOptions& o, const port::Endpoint& 
   absl::StatusOr<std::unique_ptr<port::dpdk::Eal>> eal = port::dpdk::Eal::Init(args);
   if (!eal.ok()) {
     return absl::Status(eal.status().code(),
-                        absl::StrCat("DPDK: ", eal.status().message(), " (EAL arguments: ",
-                                     o.eal.empty() ? "none" : o.eal, ")"));
+                        absl::StrCat("DPDK: ", eal.status().message(),
+                                     " (EAL arguments: ", o.eal.empty() ? "none" : o.eal, ")"));
   }
   if (saved) (void)sched_setaffinity(0, sizeof(cpus), &cpus);
   std::shared_ptr<port::dpdk::Eal> environment = std::move(*eal);
@@ -94,10 +94,11 @@ absl::StatusOr<FastPath> OpenDpdk(const DaemonOptions& o, const port::Endpoint& 
   }
   BlockDpdkSignals();
   FastPath path;
-  path.description = absl::StrCat("DPDK ", o.dpdk_device, " (", o.cores, " queue pair",
-                                  o.cores == 1 ? "" : "s", ", MAC ",
-                                  port::MacToString((*group)[0]->stack().options().mac), ")");
-  if (!o.dpdk_exception.empty()) absl::StrAppend(&path.description, ", exception path ", o.dpdk_exception);
+  path.description =
+      absl::StrCat("DPDK ", o.dpdk_device, " (", o.cores, " queue pair", o.cores == 1 ? "" : "s",
+                   ", MAC ", port::MacToString((*group)[0]->stack().options().mac), ")");
+  if (!o.dpdk_exception.empty())
+    absl::StrAppend(&path.description, ", exception path ", o.dpdk_exception);
   for (auto& p : *group) path.ports.push_back(std::move(p));
   path.environment = std::move(environment);
   if (absl::Status s = port::dpdk::RegisterTelemetry(); !s.ok()) {

@@ -132,7 +132,7 @@ int RunDaemon(const DaemonOptions& o, const std::atomic<int>& stop_signal) {
   if (!fast_path.ok()) {
     return Fail(Message(fast_path.status()),
                 fast_path.status().code() == absl::StatusCode::kInvalidArgument ? kExitBadUsage
-                                                                                 : kExitFailure);
+                                                                                : kExitFailure);
   }
   spdlog::info("fast path: {}", fast_path->description);
   {

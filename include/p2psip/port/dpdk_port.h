@@ -74,17 +74,17 @@ struct DpdkPortOptions {
 
 // What the DPDK port counts beyond PortCounters and the stack's counters.
 struct DpdkPortStats {
-  uint64_t rx_bursts = 0;             // rte_eth_rx_burst calls that returned frames
-  uint64_t rx_multi_segment = 0;      // chained mbufs (jumbo frames): dropped
-  uint64_t tx_replies = 0;            // ARP and ICMP echo replies sent
-  uint64_t tx_no_mbuf = 0;            // datagrams or replies dropped: the mempool was empty
-  uint64_t tx_too_large = 0;          // datagrams larger than an mbuf: dropped
-  uint64_t tx_pending = 0;            // datagrams that waited for ARP
-  uint64_t tx_unresolved = 0;         // of those, dropped: no ARP reply in time, or queue full
-  uint64_t tx_unroutable = 0;         // no next hop: dropped
-  uint64_t exception_to_kernel = 0;   // frames handed to the exception device
-  uint64_t exception_from_kernel = 0; // frames the kernel sent, put on the wire
-  uint64_t exception_dropped = 0;     // for the kernel but no exception device, or not taken
+  uint64_t rx_bursts = 0;                // rte_eth_rx_burst calls that returned frames
+  uint64_t rx_multi_segment = 0;         // chained mbufs (jumbo frames): dropped
+  uint64_t tx_replies = 0;               // ARP and ICMP echo replies sent
+  uint64_t tx_no_mbuf = 0;               // datagrams or replies dropped: the mempool was empty
+  uint64_t tx_too_large = 0;             // datagrams larger than an mbuf: dropped
+  uint64_t tx_pending = 0;               // datagrams that waited for ARP
+  uint64_t tx_unresolved = 0;            // of those, dropped: no ARP reply in time, or queue full
+  uint64_t tx_unroutable = 0;            // no next hop: dropped
+  uint64_t exception_to_kernel = 0;      // frames handed to the exception device
+  uint64_t exception_from_kernel = 0;    // frames the kernel sent, put on the wire
+  uint64_t exception_dropped = 0;        // for the kernel but no exception device, or not taken
   uint64_t neighbour_notes_dropped = 0;  // a learnt neighbour not passed on: a sibling's ring full
 };
 
@@ -149,8 +149,8 @@ class DpdkPort final : public Port {
   std::vector<rte_mbuf*> scratch_;  // burst-sized working arrays
   std::vector<rte_mbuf*> to_wire_;
   std::vector<rte_mbuf*> to_kernel_;
-  std::vector<Pending> pending_;    // at most max_pending, oldest first
-  bool thread_checked_ = false;     // the owning thread is an EAL lcore or registered as one
+  std::vector<Pending> pending_;  // at most max_pending, oldest first
+  bool thread_checked_ = false;   // the owning thread is an EAL lcore or registered as one
 };
 
 }  // namespace p2psip::port

@@ -48,7 +48,7 @@ std::optional<MacAddress> ParseMac(std::string_view text);
 
 struct NetStackOptions {
   MacAddress mac{};
-  Endpoint local;            // the node's IPv4 address and UDP port
+  Endpoint local;              // the node's IPv4 address and UDP port
   uint8_t prefix_length = 24;  // the on-link subnet: local.address/prefix_length
   // Next hop for peers outside the subnet; unset: such peers are unreachable (kUnroutable).
   std::optional<Endpoint> gateway;
@@ -74,7 +74,7 @@ struct NetStackCounters {
   uint64_t rx_bad_checksum = 0;     // IPv4 header or UDP checksum wrong: dropped
   uint64_t rx_fragments = 0;        // IPv4 fragments of the node's traffic: dropped
   uint64_t tx_arp_requests = 0;
-  uint64_t tx_unroutable = 0;       // no route to the destination (not on-link, no gateway)
+  uint64_t tx_unroutable = 0;  // no route to the destination (not on-link, no gateway)
   uint64_t neighbours_learnt = 0;
   uint64_t neighbour_cache_full = 0;  // a new neighbour not learnt: the cache was full
 };
@@ -94,8 +94,8 @@ class NetStack {
   // Classifies one received frame (see the file comment). kDatagram: *datagram is filled, its
   // payload pointing into `frame`. kReply: the answer is written to `reply` and its length to
   // *reply_len; a reply that does not fit `reply` is dropped instead.
-  RxVerdict Receive(std::span<const uint8_t> frame, RxDatagram* datagram,
-                    std::span<uint8_t> reply, size_t* reply_len);
+  RxVerdict Receive(std::span<const uint8_t> frame, RxDatagram* datagram, std::span<uint8_t> reply,
+                    size_t* reply_len);
 
   // The MAC of the next hop towards `to`. kResolve: not known yet; hold the datagram and call
   // ArpRequestDue / WriteArpRequest. kUnroutable: no next hop (counted).
@@ -136,8 +136,7 @@ class NetStack {
     bool requested = false;
   };
 
-  RxVerdict ReceiveArp(std::span<const uint8_t> arp, std::span<uint8_t> reply,
-                       size_t* reply_len);
+  RxVerdict ReceiveArp(std::span<const uint8_t> arp, std::span<uint8_t> reply, size_t* reply_len);
   RxVerdict ReceiveIpv4(std::span<const uint8_t> frame, RxDatagram* datagram,
                         std::span<uint8_t> reply, size_t* reply_len);
   std::optional<uint32_t> NextHop(const Endpoint& to) const;  // IPv4, host order

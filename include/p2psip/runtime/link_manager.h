@@ -84,8 +84,8 @@ struct LinkManagerCounters {
   uint64_t send_no_link = 0;  // a send on a link that is gone
   uint64_t fragmented = 0;    // messages sent as RELOAD fragments (fragment_mtu)
   uint64_t fragments_out = 0;
-  uint64_t released = 0;      // up links handed to another manager (Release)
-  uint64_t adopted = 0;       // up links taken over from another manager (Adopt)
+  uint64_t released = 0;  // up links handed to another manager (Release)
+  uint64_t adopted = 0;   // up links taken over from another manager (Adopt)
 };
 
 // What the links did during one call, for the core.

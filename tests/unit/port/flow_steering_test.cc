@@ -67,7 +67,7 @@ TEST(FlowOwnerTest, IPv6UsesTheLast32BitsOfTheAddress) {
 }
 
 TEST(FlowOwnerTest, OneWorkerOwnsEverything) {
-  for (const char* r : {"127.0.0.1:5000", "[::1]:6084", "10.1.2.3:65535"}) {
+  for (const char* r : {"127.0.0.1:5000", "[::1]:6084", "198.18.2.3:65535"}) {
     EXPECT_EQ(FlowOwner(At(r), 1), 0u);
     EXPECT_EQ(FlowOwner(At(r), 0), 0u);
   }
@@ -99,16 +99,16 @@ TEST(FlowOwnerTest, SpreadsPortsOfOneAddress) {
 }
 
 TEST(FlowOwnerTest, SpreadsAddressesOnOnePort) {
-  // Low bits (one subnet) and high bits only (10.0.0.1, 10.4.0.1, ...): the fold in FlowOwner
-  // is what spreads the second set over a power-of-two number of workers.
+  // Low bits (one subnet) and high bits only (the first two bytes; never sent to): the fold in
+  // FlowOwner is what spreads the second set over a power-of-two number of workers.
   std::vector<Endpoint> subnet;
   std::vector<Endpoint> high;
   for (uint32_t i = 0; i < 4096; ++i) {
-    Endpoint low = At("10.0.0.0:6084");
+    Endpoint low = At("198.18.0.0:6084");
     low.address[2] = static_cast<uint8_t>(i >> 8);
     low.address[3] = static_cast<uint8_t>(i);
     subnet.push_back(low);
-    Endpoint top = At("10.0.0.1:6084");
+    Endpoint top = At("127.0.0.1:6084");
     top.address[0] = static_cast<uint8_t>(i >> 6);
     top.address[1] = static_cast<uint8_t>(i << 2);
     high.push_back(top);

@@ -53,6 +53,64 @@ void BlockDpdkSignals() {
   (void)pthread_sigmask(SIG_BLOCK, &block, nullptr);
 }
 
+// Every unsigned number in the objects of `groups`, "group/name" (telemetry's names take
+// letters, digits, '_' and '/', not '.').
+port::dpdk::TelemetryCounters FlatCounters(const nlohmann::json& groups) {
+  port::dpdk::TelemetryCounters out;
+  if (!groups.is_object()) return out;
+  for (const auto& [group, fields] : groups.items()) {
+    if (!fields.is_object()) continue;
+    for (const auto& [name, value] : fields.items()) {
+      if (!value.is_number_unsigned()) continue;
+      std::string key = absl::StrCat(group, "/", name);
+      std::replace(key.begin(), key.end(), '.', '/');
+      out.emplace_back(std::move(key), value.get<uint64_t>());
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Strings(const nlohmann::json& array) {
+  std::vector<std::string> out;
+  if (!array.is_array()) return out;
+  for (const auto& v : array) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+// The telemetry tables from the statistics document (RuntimeStatsJson's layout).
+port::dpdk::TelemetrySnapshot TelemetryOf(const std::string& document) {
+  port::dpdk::TelemetrySnapshot t;
+  t.document = document;
+  const nlohmann::json doc = nlohmann::json::parse(document, nullptr, false);
+  if (!doc.is_object()) return t;
+  t.counters = FlatCounters(doc.value("counters", nlohmann::json::object()));
+  for (const auto& core : doc.value("per_core", nlohmann::json::array())) {
+    if (!core.is_object() || !core.contains("core")) continue;
+    t.cores.emplace_back(core["core"].get<uint32_t>(), FlatCounters(core));
+  }
+  const nlohmann::json ring = doc.value("ring", nlohmann::json::object());
+  t.self = ring.value("self", "");
+  t.predecessors = Strings(ring.value("predecessors", nlohmann::json::array()));
+  t.successors = Strings(ring.value("successors", nlohmann::json::array()));
+  t.fingers = Strings(ring.value("fingers", nlohmann::json::array()));
+  for (const auto& l : doc.value("links", nlohmann::json::array())) {
+    if (!l.is_object()) continue;
+    port::dpdk::TelemetrySnapshot::Link link;
+    link.id = l.value("id", uint64_t{0});
+    link.core = l.value("core", uint32_t{0});
+    link.remote = l.value("remote", "");
+    link.peer = l.value("peer", "");
+    link.transport = l.value("transport", "");
+    link.cipher = l.value("cipher", "");
+    link.up = l.value("up", false);
+    link.client = l.value("client", false);
+    t.links.push_back(std::move(link));
+  }
+  return t;
+}
+
 absl::StatusOr<FastPath> OpenDpdk(const DaemonOptions& o, const port::Endpoint& listen) {
   if (listen.family != port::Endpoint::Family::kIpv4) {
     return absl::InvalidArgumentError("--dpdk-device needs an IPv4 --listen address");
@@ -61,17 +119,13 @@ absl::StatusOr<FastPath> OpenDpdk(const DaemonOptions& o, const port::Endpoint& 
   for (absl::string_view a : absl::StrSplit(o.eal, absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
     args.emplace_back(a);
   }
-  // rte_eal_init pins the calling thread to the main lcore, and threads inherit it: keep the
-  // process's own CPU set so that the workers and the control thread are not all on one core.
-  cpu_set_t cpus;
-  const bool saved = sched_getaffinity(0, sizeof(cpus), &cpus) == 0;
+  // (Init keeps the process's CPU set: the workers and the control thread may use every core.)
   absl::StatusOr<std::unique_ptr<port::dpdk::Eal>> eal = port::dpdk::Eal::Init(args);
   if (!eal.ok()) {
     return absl::Status(eal.status().code(),
                         absl::StrCat("DPDK: ", eal.status().message(),
                                      " (EAL arguments: ", o.eal.empty() ? "none" : o.eal, ")"));
   }
-  if (saved) (void)sched_setaffinity(0, sizeof(cpus), &cpus);
   std::shared_ptr<port::dpdk::Eal> environment = std::move(*eal);
 
   port::DpdkPortOptions options;
@@ -105,23 +159,7 @@ absl::StatusOr<FastPath> OpenDpdk(const DaemonOptions& o, const port::Endpoint& 
     spdlog::warn("DPDK telemetry: {}", std::string(s.message()));
   } else {
     path.publish_stats = [](const std::string& document) {
-      // The counters' totals, flattened for telemetry's dictionary of numbers.
-      std::vector<std::pair<std::string, uint64_t>> counters;
-      const nlohmann::json doc = nlohmann::json::parse(document, nullptr, false);
-      if (doc.is_object() && doc.contains("counters") && doc["counters"].is_object()) {
-        for (const auto& [set, fields] : doc["counters"].items()) {
-          if (!fields.is_object()) continue;
-          for (const auto& [name, value] : fields.items()) {
-            if (value.is_number_unsigned()) {
-              // Telemetry names take letters, digits, '_' and '/', not '.'.
-              std::string key = absl::StrCat(set, "/", name);
-              std::replace(key.begin(), key.end(), '.', '/');
-              counters.emplace_back(std::move(key), value.get<uint64_t>());
-            }
-          }
-        }
-      }
-      port::dpdk::PublishTelemetry(document, std::move(counters));
+      port::dpdk::PublishTelemetry(TelemetryOf(document));
     };
   }
   return path;

@@ -46,7 +46,7 @@ def telemetry(path, command):
         s.connect(path)
         json.loads(s.recv(16384))  # the greeting: version, pid, max_output_len
         s.send(command.encode())
-        return json.loads(s.recv(65536))[command]
+        return json.loads(s.recv(65536))[command.split(",")[0]]  # "/p2psip/core,1": parameter
 
 
 def main():
@@ -147,6 +147,12 @@ def main():
             try:
                 counters = telemetry(path, "/p2psip/counters")
                 document = json.loads(telemetry(path, "/p2psip/stats"))
+                ring = telemetry(path, "/p2psip/ring")
+                cores = telemetry(path, "/p2psip/cores")
+                per_core = [telemetry(path, f"/p2psip/core,{c}") for c in cores]
+                no_core = telemetry(path, f"/p2psip/core,{args.cores}")
+                link_ids = telemetry(path, "/p2psip/links")
+                links = [telemetry(path, f"/p2psip/link,{i}") for i in link_ids]
             except (OSError, ValueError, KeyError) as e:
                 raise Failure(f"DPDK telemetry at {path}: {e}")
             check(counters.get("port/stack/rx_datagrams", 0) > 0
@@ -155,6 +161,21 @@ def main():
             check(document.get("node_id", "").lower() == dpdk.node_id
                   and document.get("per_core"),
                   "/p2psip/stats over DPDK telemetry is the node's statistics document")
+            neighbours = [x.lower() for x in ring.get("successors", []) + ring.get("predecessors", [])]
+            check(ring.get("self", "").lower() == dpdk.node_id and boot.node_id in neighbours,
+                  "/p2psip/ring: the routing table, with the kernel node as a neighbour")
+            check(cores == list(range(args.cores)) and no_core is None
+                  and all("node/received" in c for c in per_core)
+                  and sum(c.get("port/stack/rx_datagrams", 0) for c in per_core)
+                  <= counters.get("port/stack/rx_datagrams", 0)
+                  and sum(c.get("port/stack/rx_datagrams", 0) for c in per_core) > 0,
+                  f"/p2psip/cores and /p2psip/core,N: {len(per_core)} worker(s)' own counters "
+                  f"(an unknown core is refused)")
+            check(any(l and l.get("up") == 1 and l.get("peer", "").lower() == boot.node_id
+                      and l.get("remote", "").startswith(KERNEL + ":")
+                      for l in links),
+                  f"/p2psip/links and /p2psip/link,ID: {len(links)} link(s), one up to the kernel "
+                  f"node at {KERNEL}")
 
             rc, secs = ov.terminate(dpdk)
             check(rc == 0, f"SIGTERM: the DPDK node left and exited {rc} in {secs:.1f} s")

@@ -3,6 +3,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <sched.h>
 
 #include <atomic>
 #include <filesystem>
@@ -24,11 +25,17 @@ absl::StatusOr<std::unique_ptr<Eal>> Eal::Init(const std::vector<std::string>& a
   argv.reserve(copy.size() + 1);
   for (std::string& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // rte_eal_init pins the calling thread to the main lcore, and threads made afterwards inherit
+  // that: give the thread its CPU set back, so that the workers, the control thread and a
+  // benchmark's load thread are not all on one core (each worker pins itself if it wants to).
+  cpu_set_t cpus;
+  const bool saved = sched_getaffinity(0, sizeof(cpus), &cpus) == 0;
   const int rc = rte_eal_init(static_cast<int>(copy.size()), argv.data());
   if (rc < 0) {
     g_eal_running = false;
     return absl::InternalError(absl::StrCat("rte_eal_init failed: ", rte_strerror(rte_errno)));
   }
+  if (saved) (void)sched_setaffinity(0, sizeof(cpus), &cpus);
   return std::unique_ptr<Eal>(new Eal());
 }
 

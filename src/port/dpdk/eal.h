@@ -3,7 +3,8 @@
 // Owns the EAL from Init() until destruction (rte_eal_cleanup). DPDK allows one EAL per
 // process, so Init() fails if one is already running. Typical arguments on a machine without
 // hugepages or a bound NIC: {"p2psip", "--no-huge", "--no-pci", "--no-shconf",
-// "--file-prefix=<unique>", "--vdev=net_ring0"}.
+// "--file-prefix=<unique>", "--vdev=net_ring0"}. Init leaves the calling thread on the CPUs it had
+// (rte_eal_init pins it to the main lcore, and every thread made afterwards would inherit that).
 #ifndef P2PSIP_PORT_DPDK_EAL_H_
 #define P2PSIP_PORT_DPDK_EAL_H_
 

@@ -8,6 +8,7 @@
 #include "core/chord_topology.h"
 #include "core/link_table.h"
 #include "core/storage_service.h"
+#include "p2psip/buffer_pool.h"
 #include "p2psip/core/diagnostics.h"
 #include "p2psip/core/routing_snapshot.h"
 #include "p2psip/wire/codec.h"
@@ -379,7 +380,8 @@ void Node::Route(std::span<const uint8_t> message, LinkId arrived_on, uint64_t n
                  Outbox* out) {
   // The one copy a hop makes: the message with headroom in front, so that Via entries are
   // appended in place; the same buffer then leaves in the Outbox.
-  std::vector<uint8_t> buf(kHeadroom + message.size());
+  std::vector<uint8_t> buf = TakeBuffer();
+  buf.resize(kHeadroom + message.size());
   std::memcpy(buf.data() + kHeadroom, message.data(), message.size());
   wire::ForwardingView v;
   if (wire::ForwardingView::Parse(buf.data() + kHeadroom, message.size(), &v) !=

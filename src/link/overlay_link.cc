@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "p2psip/buffer_pool.h"
 #include "p2psip/wire/constants.h"
 #include "p2psip/wire/framing.h"
 
@@ -62,12 +63,15 @@ absl::Status OverlayLink::OnReceive(std::span<const uint8_t> bytes, uint64_t now
                                     std::vector<std::vector<uint8_t>>* messages) {
   if (state() == State::kFailed) return status();
   absl::Status received = session_.OnReceive(bytes, now_us / 1000);
-  for (std::vector<uint8_t>& record : session_.TakeReceived()) {
+  records_.clear();
+  session_.TakeReceived(&records_);
+  for (std::vector<uint8_t>& record : records_) {
     if (stream_) {
       stream_in_.insert(stream_in_.end(), record.begin(), record.end());
     } else {
       Deliver(record, now_us, messages);  // one record, one frame
     }
+    RecycleBuffer(record);
   }
   if (stream_) ConsumeStream(now_us, messages);
   Pump(now_us);
@@ -77,7 +81,10 @@ absl::Status OverlayLink::OnReceive(std::span<const uint8_t> bytes, uint64_t now
 void OverlayLink::Deliver(std::span<const uint8_t> frame, uint64_t now_us,
                           std::vector<std::vector<uint8_t>>* messages) {
   const Received r = framing_->OnReceive(frame, now_us);
-  if (r.kind == ReceiveKind::kData) messages->emplace_back(r.message.begin(), r.message.end());
+  if (r.kind == ReceiveKind::kData) {
+    messages->push_back(TakeBuffer());
+    messages->back().assign(r.message.begin(), r.message.end());
+  }
 }
 
 void OverlayLink::ConsumeStream(uint64_t now_us, std::vector<std::vector<uint8_t>>* messages) {
@@ -148,9 +155,7 @@ void OverlayLink::Pump(uint64_t now_us) {
     }
     framing_->PopFrame();
   }
-  for (std::vector<uint8_t>& datagram : session_.TakeOutput()) {
-    output_.push_back(std::move(datagram));
-  }
+  session_.TakeOutput(&output_);
 }
 
 void OverlayLink::OnTimer(uint64_t now_us) {
@@ -174,6 +179,11 @@ std::vector<std::vector<uint8_t>> OverlayLink::TakeOutput() {
   std::vector<std::vector<uint8_t>> out;
   out.swap(output_);
   return out;
+}
+
+void OverlayLink::TakeOutput(std::vector<std::vector<uint8_t>>* out) {
+  for (std::vector<uint8_t>& datagram : output_) out->push_back(std::move(datagram));
+  output_.clear();
 }
 
 void OverlayLink::Close() {

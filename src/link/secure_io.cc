@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "p2psip/buffer_pool.h"
+
 namespace p2psip::link::internal {
 namespace {
 
@@ -43,7 +45,8 @@ int BioWrite(BIO* bio, const char* data, int length) {
   if (io->transport == SecureTransport::kStream && !io->output.empty()) {
     io->output.back().insert(io->output.back().end(), p, p + length);
   } else {
-    io->output.emplace_back(p, p + length);
+    io->output.push_back(TakeBuffer());
+    io->output.back().assign(p, p + length);
   }
   return length;
 }

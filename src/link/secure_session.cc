@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "link/peer_verification.h"
 #include "link/secure_io.h"
+#include "p2psip/buffer_pool.h"
 
 namespace p2psip::link {
 namespace {
@@ -177,7 +178,8 @@ void SecureSession::Impl::ReadRecords() {
   while (true) {
     const int n = SSL_read(ssl.get(), buffer, static_cast<int>(sizeof(buffer)));
     if (n > 0) {
-      received.emplace_back(buffer, buffer + n);
+      received.push_back(TakeBuffer());
+      received.back().assign(buffer, buffer + n);
       ++counters.records_opened;
       continue;
     }
@@ -333,6 +335,18 @@ std::vector<std::vector<uint8_t>> SecureSession::TakeOutput() {
 }
 std::vector<std::vector<uint8_t>> SecureSession::TakeReceived() {
   return std::exchange(impl_->received, {});
+}
+namespace {
+void MoveAll(std::vector<std::vector<uint8_t>>& from, std::vector<std::vector<uint8_t>>* to) {
+  for (std::vector<uint8_t>& b : from) to->push_back(std::move(b));
+  from.clear();
+}
+}  // namespace
+void SecureSession::TakeOutput(std::vector<std::vector<uint8_t>>* out) {
+  MoveAll(impl_->io.output, out);
+}
+void SecureSession::TakeReceived(std::vector<std::vector<uint8_t>>* out) {
+  MoveAll(impl_->received, out);
 }
 bool SecureSession::HasOutput() const { return !impl_->io.output.empty(); }
 SecureSession::State SecureSession::state() const { return impl_->state; }

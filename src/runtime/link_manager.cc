@@ -99,7 +99,8 @@ void LinkManager::OnDatagram(const port::Endpoint& from, std::span<const uint8_t
     ++counters_.accepted;
   }
   Entry& e = links_.at(id);
-  std::vector<std::vector<uint8_t>> messages;
+  std::vector<std::vector<uint8_t>>& messages = received_;
+  messages.clear();
   // DTLS drops bad records without failing (RFC 6347 §4.1.2.7) and its session counts them;
   // a datagram the session refuses outright (it has failed, a TLS error) counts once.
   const uint64_t dropped_before = e.link->session().counters().bad_records_dropped;
@@ -302,7 +303,9 @@ void LinkManager::TakeOutput(std::vector<OutDatagram>* out) {
   for (OutDatagram& d : closing_) out->push_back(std::move(d));
   closing_.clear();
   for (auto& [id, e] : links_) {
-    for (std::vector<uint8_t>& d : e.link->TakeOutput()) out->push_back({e.remote, std::move(d)});
+    datagrams_.clear();
+    e.link->TakeOutput(&datagrams_);
+    for (std::vector<uint8_t>& d : datagrams_) out->push_back({e.remote, std::move(d)});
   }
 }
 

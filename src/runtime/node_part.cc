@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "p2psip/buffer_pool.h"
 #include "spdlog/spdlog.h"
 
 namespace p2psip::runtime {
@@ -107,6 +108,7 @@ void NodePart::AnnounceLinkEvents(LinkEvents& events, const LinkManager& links, 
     outgoing_.Broadcast(m);
     node_->OnLinkDown(d.link, now_ms, &outbox_);
   }
+  for (LinkEvents::Message& msg : events.messages) RecycleBuffer(msg.bytes);
   events.clear();
 }
 
@@ -114,7 +116,8 @@ void NodePart::ApplyOutbox(uint64_t now_us) {
   // Sends to this part's own links can make the Node act again (nothing does today, but the
   // loop keeps the contract "until it stays empty"); the bound only guards against a bug.
   for (int pass = 0; pass < 100 && !outbox_.empty(); ++pass) {
-    core::Outbox out;
+    core::Outbox out = std::move(spare_outbox_);  // last time's, emptied: keeps its capacity
+    out.clear();
     std::swap(out, outbox_);
     for (core::Outbox::Send& s : out.sends) SendOnLink(s.link, std::move(s.message), now_us);
     for (const core::Outbox::Connect& c : out.connects) {
@@ -136,6 +139,8 @@ void NodePart::ApplyOutbox(uint64_t now_us) {
       outgoing_.Post(h.part, std::move(m));
     }
     for (core::Outbox::Result& r : out.results) OnResult(std::move(r));
+    out.clear();
+    spare_outbox_ = std::move(out);
   }
 }
 

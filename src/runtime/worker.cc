@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "p2psip/buffer_pool.h"
 #include "p2psip/port/flow_steering.h"
 #include "spdlog/spdlog.h"
 
@@ -175,6 +176,7 @@ void Worker::Handle(CrossCoreMessage& m, uint64_t now_us) {
     case Type::kSend:
       ++counters_.sends_in;
       links_.Send(m.link, m.bytes, now_us);
+      RecycleBuffer(m.bytes);
       break;
     case Type::kClose:
       CloseLink(m.link, now_us);
@@ -200,6 +202,7 @@ void Worker::SendOnLink(core::LinkId link, std::vector<uint8_t> bytes, uint64_t 
     return;
   }
   links_.Send(link, bytes, now_us);
+  RecycleBuffer(bytes);
 }
 
 void Worker::CloseLink(core::LinkId link, uint64_t now_us) {
@@ -213,9 +216,13 @@ void Worker::CloseLink(core::LinkId link, uint64_t now_us) {
 
 void Worker::ApplyLinkEvents(uint64_t now_us) {
   if (events_.empty()) return;
-  LinkEvents events;
+  // The events of last time, emptied, take new ones (their vectors keep their capacity); a
+  // call from within AnnounceLinkEvents finds no spare and starts from empty vectors.
+  LinkEvents events = std::move(spare_events_);
+  events.clear();
   std::swap(events, events_);
-  AnnounceLinkEvents(events, links_, "DTLS", now_us);
+  AnnounceLinkEvents(events, links_, "DTLS", now_us);  // recycles the messages, clears
+  spare_events_ = std::move(events);
 }
 
 void Worker::Settle(uint64_t now_us) {
@@ -240,6 +247,7 @@ void Worker::Flush() {
     ++counters_.tx_bursts;
     sent += n;
   }
+  for (OutDatagram& d : pending_tx_) RecycleBuffer(d.bytes);
   pending_tx_.clear();
 }
 

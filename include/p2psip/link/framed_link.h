@@ -31,12 +31,12 @@
 #define P2PSIP_LINK_FRAMED_LINK_H_
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <span>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "p2psip/link/drained_fifo.h"
 #include "p2psip/link/sender.h"
 #include "p2psip/link/stop_and_wait_sender.h"
 #include "p2psip/link/stream_sender.h"
@@ -133,9 +133,9 @@ class FramedLink {
   uint64_t next_message_id_ = 1;
   wire::ReceiveWindow receive_window_;
   SenderOutput sender_out_;
-  std::deque<std::vector<uint8_t>> out_;
+  DrainedFifo<std::vector<uint8_t>> out_;
   std::vector<std::vector<uint8_t>> spare_buffers_;
-  std::deque<LinkEvent> events_;
+  DrainedFifo<LinkEvent> events_;
   LinkCounters counters_;
 };
 

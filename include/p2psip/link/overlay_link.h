@@ -2,7 +2,8 @@
 // session (SecureSession) carrying the framing layer (FramedLink), sans-I/O.
 //
 //   OnReceive(bytes, now)  a datagram (DTLS) or a chunk of the TCP stream (TLS) from the socket;
-//                          the RELOAD messages it completes are appended to *messages
+//                          the RELOAD messages it completes are appended to *messages (in
+//                          buffers from TakeBuffer: recycle them when done, buffer_pool.h)
 //   Send(message, now)     a RELOAD message; before the handshake completes it waits here
 //   OnTimer(now)           handshake retransmission and framing timers
 //   NextDeadline(now)      when OnTimer has work next (kNever: none)
@@ -55,6 +56,8 @@ class OverlayLink {
   void OnTimer(uint64_t now_us);
   uint64_t NextDeadline(uint64_t now_us) const;
   std::vector<std::vector<uint8_t>> TakeOutput();
+  // The same, appended to *out (the link keeps its vector's capacity).
+  void TakeOutput(std::vector<std::vector<uint8_t>>* out);
   bool PollEvent(LinkEvent* event) { return framing_->PollEvent(event); }
   // Sends close_notify; the link is closed afterwards.
   void Close();
@@ -78,6 +81,7 @@ class OverlayLink {
                std::vector<std::vector<uint8_t>>* messages);
 
   SecureSession session_;
+  std::vector<std::vector<uint8_t>> records_;  // OnReceive's scratch: the records it opened
   std::unique_ptr<FramedLink> framing_;
   const bool stream_;
   std::deque<std::vector<uint8_t>> waiting_;  // messages sent before the handshake completed

@@ -116,6 +116,10 @@ class SecureSession {
 
   std::vector<std::vector<uint8_t>> TakeOutput();
   std::vector<std::vector<uint8_t>> TakeReceived();
+  // The same, appended to *out: the session keeps its own vectors' capacity (the fast path's
+  // way; the buffers come from TakeBuffer, see p2psip/buffer_pool.h).
+  void TakeOutput(std::vector<std::vector<uint8_t>>* out);
+  void TakeReceived(std::vector<std::vector<uint8_t>>* out);
   bool HasOutput() const;
 
   State state() const;

@@ -96,7 +96,7 @@ struct LinkEvents {
   };
   struct Message {
     core::LinkId link;
-    std::vector<uint8_t> bytes;
+    std::vector<uint8_t> bytes;  // from TakeBuffer: recycle it when done (buffer_pool.h)
   };
   struct Down {
     core::LinkId link;
@@ -119,7 +119,7 @@ struct LinkEvents {
 // One ciphertext datagram to send.
 struct OutDatagram {
   port::Endpoint to;
-  std::vector<uint8_t> bytes;
+  std::vector<uint8_t> bytes;  // from TakeBuffer: recycle it once sent (buffer_pool.h)
 };
 
 // An up link on its way from the manager that made it (the slow path, which runs handshakes)
@@ -217,7 +217,10 @@ class LinkManager {
   absl::flat_hash_map<core::LinkId, Entry> links_;
   absl::flat_hash_map<port::Endpoint, core::LinkId> by_remote_;
   std::vector<OutDatagram> closing_;  // close_notify of links already removed
-  size_t handshaking_ = 0;            // links not yet reported up
+  // Scratch, kept for its capacity: the messages one datagram completed, a link's output.
+  std::vector<std::vector<uint8_t>> received_;
+  std::vector<std::vector<uint8_t>> datagrams_;
+  size_t handshaking_ = 0;  // links not yet reported up
   uint32_t next_seq_ = 1;
   LinkManagerCounters counters_;
 };

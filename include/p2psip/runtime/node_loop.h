@@ -28,7 +28,7 @@ namespace p2psip::runtime {
 
 struct NodeLoopCounters {
   uint64_t turns = 0;
-  uint64_t rx_bursts = 0;     // RxBurst calls that returned something
+  uint64_t rx_bursts = 0;  // RxBurst calls that returned something
   uint64_t tx_bursts = 0;
   uint64_t connect_bad_address = 0;  // the core asked for a link to an address we cannot use
 };

@@ -61,6 +61,7 @@ class NodePart {
   // Events of links this part owns (`links` numbers them): up and down to this part's Node
   // and, first, to every other part (so that every part learns of a link before any message
   // that came over it); messages to this part's Node. `kind` names the links in the log.
+  // Leaves `events` empty (the messages' buffers recycled, buffer_pool.h).
   void AnnounceLinkEvents(LinkEvents& events, const LinkManager& links, const char* kind,
                           uint64_t now_us);
 
@@ -92,6 +93,7 @@ class NodePart {
   core::Topology* topology_made_ = nullptr;  // what `topology` made (owned by node_)
   Outgoing outgoing_;
   core::Outbox outbox_;
+  core::Outbox spare_outbox_;  // ApplyOutbox's last batch, emptied: reused for its capacity
   WorkerCounters counters_;
   // Why the latest link of this part failed or never came up (OK if none has).
   absl::Status last_link_failure_;

@@ -91,6 +91,7 @@ class Worker final : public NodePart {
   WorkerOptions options_;
   uint64_t snapshot_version_ = 0;
   LinkEvents events_;
+  LinkEvents spare_events_;  // ApplyLinkEvents' last batch, emptied: reused for its capacity
   std::vector<port::RxDatagram> rx_;
   std::vector<port::TxDatagram> tx_;
   std::vector<OutDatagram> pending_tx_;

@@ -30,6 +30,9 @@
 //     RFC 4861 §7.2.4 says: an advertisement to all-nodes (ff02::1), Solicited clear.
 //   - Neighbor Advertisement valid by §7.1.2: the target learnt (its target link-layer address
 //     option, or else the frame's source MAC), then handed on (kException) as ARP replies are.
+//     Simpler than RFC 4861 §7.2.5, as for ARP: it is learnt even with no cache entry for it
+//     (another queue of the port may be the one that asked), and the Override and Router flags
+//     are not interpreted (the advertised MAC replaces the cached one).
 //   - ICMPv6 echo request to the node's address: answered (kReply).
 //   - UDP to the node's address and port, checksum right (mandatory over IPv6: a zero checksum
 //     is dropped): kDatagram, the sender gleaned, as for IPv4.

@@ -21,7 +21,7 @@ void PutBe16(std::vector<uint8_t>& out, uint16_t v) {
 
 }  // namespace
 
-PcapFile::PcapFile(const std::string& path) {
+PcapFile::PcapFile(const std::string& path, LinkType link) {
   file_ = std::fopen(path.c_str(), "wb");
   if (file_ == nullptr) return;
   std::vector<uint8_t> hdr;
@@ -31,7 +31,7 @@ PcapFile::PcapFile(const std::string& path) {
   PutLe32(hdr, 0);       // thiszone
   PutLe32(hdr, 0);       // sigfigs
   PutLe32(hdr, 262144);  // snaplen
-  PutLe32(hdr, 101);     // LINKTYPE_RAW
+  PutLe32(hdr, static_cast<uint32_t>(link));
   std::fwrite(hdr.data(), 1, hdr.size(), file_);
 }
 
@@ -67,15 +67,19 @@ int PcapFile::WriteUdp(std::span<const uint8_t> payload, uint8_t src_host, uint8
   PutBe16(ip, udp_len);
   PutBe16(ip, 0);  // UDP checksum optional over IPv4
   ip.insert(ip.end(), payload.begin(), payload.end());
+  return WriteFrame(ip);
+}
 
+int PcapFile::WriteFrame(std::span<const uint8_t> packet) {
+  if (file_ == nullptr) return -1;
   std::vector<uint8_t> rec;
   ++frames_;
   PutLe32(rec, 1700000000 + static_cast<uint32_t>(frames_));
   PutLe32(rec, 0);
-  PutLe32(rec, static_cast<uint32_t>(ip.size()));
-  PutLe32(rec, static_cast<uint32_t>(ip.size()));
+  PutLe32(rec, static_cast<uint32_t>(packet.size()));
+  PutLe32(rec, static_cast<uint32_t>(packet.size()));
   std::fwrite(rec.data(), 1, rec.size(), file_);
-  std::fwrite(ip.data(), 1, ip.size(), file_);
+  std::fwrite(packet.data(), 1, packet.size(), file_);
   return frames_;
 }
 

@@ -67,7 +67,7 @@ std::string Text(std::span<const uint8_t> data) {
 
 // Polls `port` until it delivers a datagram (or `turns` bursts pass).
 std::vector<std::pair<Endpoint, std::string>> Poll(DpdkPort& port, int turns,
-                                                  DpdkPort* other = nullptr) {
+                                                   DpdkPort* other = nullptr) {
   std::vector<std::pair<Endpoint, std::string>> got;
   RxDatagram rx[32];
   for (int i = 0; i < turns && got.empty(); ++i) {
@@ -125,6 +125,61 @@ TEST(DpdkPortTest, TwoPortsResolveEachOtherAndExchangeDatagrams) {
   EXPECT_EQ(pb.counters().tx_bytes, 20u * 7 + 10 * 1);  // "reply 0".."reply 19"
 }
 
+// The same over IPv6 (2001:2::/48, RFC 5180; in-process rings only): a Neighbor Solicitation
+// instead of ARP, the held datagram sent on the Neighbor Advertisement, then both ways.
+TEST(DpdkPortTest, TwoIpv6PortsResolveEachOtherByNeighbourDiscovery) {
+  rte_ring* a_to_b = Ring();
+  rte_ring* b_to_a = Ring();
+  DpdkPortOptions oa = Options(RingDevice({b_to_a}, {a_to_b}), "[2001:2::1]:6084", 1);
+  DpdkPortOptions ob = Options(RingDevice({a_to_b}, {b_to_a}), "[2001:2::2]:6084", 2);
+  oa.stack.prefix_length = ob.stack.prefix_length = 64;
+  auto a = DpdkPort::CreateGroup(oa, 1);
+  auto b = DpdkPort::CreateGroup(ob, 1);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  DpdkPort& pa = *(*a)[0];
+  DpdkPort& pb = *(*b)[0];
+  EXPECT_EQ(pa.local_endpoint(), Ep("[2001:2::1]:6084"));
+
+  const std::string first = "first datagram, held while ND resolves";
+  TxDatagram d{Ep("[2001:2::2]:6084"),
+               {reinterpret_cast<const uint8_t*>(first.data()), first.size()}};
+  ASSERT_EQ(pa.TxBurst({&d, 1}), 1u) << "held, not dropped";
+  EXPECT_EQ(pa.pending(), 1u);
+  EXPECT_EQ(pa.stack().counters().tx_neighbor_solicitations, 1u);
+  EXPECT_EQ(pa.stack().counters().tx_arp_requests, 0u);
+
+  auto got = Poll(pb, 10, &pa);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].first, Ep("[2001:2::1]:6084"));
+  EXPECT_EQ(got[0].second, first);
+  EXPECT_EQ(pa.pending(), 0u);
+  EXPECT_EQ(pb.stack().counters().rx_neighbor_solicitations, 1u);
+  EXPECT_EQ(pa.stack().counters().rx_neighbor_advertisements, 1u);
+  EXPECT_EQ(pb.stats().tx_replies, 1u) << "one Neighbor Advertisement";
+  EXPECT_EQ(pa.stats().exception_dropped, 1u) << "the NA, for a kernel there is none of";
+
+  std::vector<std::string> burst;
+  std::vector<TxDatagram> out;
+  for (int i = 0; i < 20; ++i) burst.push_back("reply " + std::to_string(i));
+  for (const std::string& s : burst) {
+    out.push_back({Ep("[2001:2::1]:6084"), {reinterpret_cast<const uint8_t*>(s.data()), s.size()}});
+  }
+  ASSERT_EQ(pb.TxBurst(out), 20u);
+  EXPECT_EQ(pb.pending(), 0u) << "b gleaned a's MAC (and learnt it from the NS)";
+  EXPECT_EQ(pb.stack().counters().tx_neighbor_solicitations, 0u);
+  RxDatagram rx[32];
+  size_t n = 0;
+  for (int i = 0; i < 10 && n == 0; ++i) n = pa.RxBurst(rx);
+  ASSERT_EQ(n, 20u);
+  for (size_t i = 0; i < n; ++i) {
+    EXPECT_EQ(Text(rx[i].data), burst[i]);
+    EXPECT_EQ(rx[i].from, Ep("[2001:2::2]:6084"));
+  }
+  EXPECT_EQ(pb.counters().tx_bytes, 20u * 7 + 10 * 1) << "payload bytes, not the IPv6 headers";
+  EXPECT_EQ(pa.stack().counters().rx_bad_checksum + pb.stack().counters().rx_bad_checksum, 0u);
+}
+
 TEST(DpdkPortTest, UnansweredArpDropsTheHeldDatagramAfterTheTimeout) {
   rte_ring* out = Ring();
   rte_ring* in = Ring();
@@ -135,8 +190,8 @@ TEST(DpdkPortTest, UnansweredArpDropsTheHeldDatagramAfterTheTimeout) {
   ASSERT_TRUE(port.ok()) << port.status();
   DpdkPort& p = *(*port)[0];
   const std::string s = "to nobody";
-  std::vector<TxDatagram> three(3, TxDatagram{Ep("198.18.0.9:6084"),
-                                              {reinterpret_cast<const uint8_t*>(s.data()), s.size()}});
+  std::vector<TxDatagram> three(
+      3, TxDatagram{Ep("198.18.0.9:6084"), {reinterpret_cast<const uint8_t*>(s.data()), s.size()}});
   EXPECT_EQ(p.TxBurst(three), 2u) << "max_pending 2: the third is dropped";
   EXPECT_EQ(p.stats().tx_unresolved, 1u);
   RxDatagram rx[8];
@@ -170,7 +225,8 @@ class RawPortTest : public testing::Test {
     wire_out_ = Ring();
     kernel_in_ = Ring();
     kernel_out_ = Ring();
-    DpdkPortOptions o = Options(RingDevice({wire_in_}, {wire_out_}), "198.18.0.2:6084", 2);
+    DpdkPortOptions o = Options(RingDevice({wire_in_}, {wire_out_}), local_, 2);
+    o.stack.prefix_length = prefix_length_;
     o.exception_device = RingDevice({kernel_in_}, {kernel_out_});
     o.configure_exception_interface = false;  // a ring, not a net_tap: no kernel interface
     auto group = DpdkPort::CreateGroup(o, 1);
@@ -206,6 +262,8 @@ class RawPortTest : public testing::Test {
     return frames;
   }
 
+  const char* local_ = "198.18.0.2:6084";
+  uint8_t prefix_length_ = 24;
   rte_mempool* pool_ = nullptr;
   rte_ring* wire_in_ = nullptr;
   rte_ring* wire_out_ = nullptr;
@@ -217,9 +275,9 @@ class RawPortTest : public testing::Test {
 // A frame from 02:..:0a / 198.18.0.1 to the port (02:..:02 / 198.18.0.2), IPv4 protocol
 // `protocol` with `body`, header checksum right.
 std::vector<uint8_t> Ipv4Frame(uint8_t protocol, std::vector<uint8_t> body) {
-  std::vector<uint8_t> f = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x0a, 0x08, 0x00,
-                            0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, protocol, 0, 0,
-                            198, 18, 0, 1, 198, 18, 0, 2};
+  std::vector<uint8_t> f = {0x02, 0,    0,    0,  0, 0x02, 0x02, 0,  0,    0, 0,  0x0a,
+                            0x08, 0x00, 0x45, 0,  0, 0,    0,    1,  0x40, 0, 64, protocol,
+                            0,    0,    198,  18, 0, 1,    198,  18, 0,    2};
   const size_t total = 20 + body.size();
   f[16] = static_cast<uint8_t>(total >> 8);
   f[17] = static_cast<uint8_t>(total);
@@ -238,7 +296,7 @@ TEST_F(RawPortTest, AnswersPingSendsTcpToTheKernelAndTheKernelsFramesToTheWire) 
   Inject(wire_in_, Ipv4Frame(1, echo));
   Inject(wire_in_, Ipv4Frame(6, std::vector<uint8_t>(20, 0)));  // a TCP segment
   Inject(wire_in_, {1, 2, 3});                                  // garbage
-  Inject(kernel_in_, std::vector<uint8_t>(60, 0x42));            // the kernel sends something
+  Inject(kernel_in_, std::vector<uint8_t>(60, 0x42));           // the kernel sends something
 
   RxDatagram rx[8];
   EXPECT_EQ(port_->RxBurst(rx), 0u);
@@ -254,6 +312,77 @@ TEST_F(RawPortTest, AnswersPingSendsTcpToTheKernelAndTheKernelsFramesToTheWire) 
   EXPECT_EQ(port_->stats().exception_from_kernel, 1u);
   EXPECT_EQ(port_->stack().counters().rx_malformed, 1u);
   EXPECT_EQ(port_->stack().counters().rx_icmp_echo, 1u);
+}
+
+// The port with an IPv6 address (2001:2::2/64, MAC 02:..:02).
+class RawIpv6PortTest : public RawPortTest {
+ protected:
+  RawIpv6PortTest() {
+    local_ = "[2001:2::2]:6084";
+    prefix_length_ = 64;
+  }
+};
+
+// Ethernet + IPv6 from 02:..:0a / 2001:2::1 to `dst_mac` / `dst`, ICMPv6 `body` with its
+// checksum filled in.
+std::vector<uint8_t> Icmp6Frame(const std::array<uint8_t, 6>& dst_mac, const Endpoint& dst,
+                                uint8_t hop_limit, std::vector<uint8_t> body) {
+  const Endpoint src = Ep("[2001:2::1]:0");
+  std::vector<uint8_t> pseudo(src.address.begin(), src.address.end());
+  pseudo.insert(pseudo.end(), dst.address.begin(), dst.address.end());
+  pseudo.insert(pseudo.end(), {0, 0, static_cast<uint8_t>(body.size() >> 8),
+                               static_cast<uint8_t>(body.size()), 0, 0, 0, 58});
+  const uint16_t sum = ChecksumFold(ChecksumAdd(ChecksumAdd(0, pseudo), body));
+  body[2] = static_cast<uint8_t>(sum >> 8);
+  body[3] = static_cast<uint8_t>(sum);
+  std::vector<uint8_t> f(dst_mac.begin(), dst_mac.end());
+  f.insert(f.end(), {0x02, 0, 0, 0, 0, 0x0a, 0x86, 0xdd, 0x60, 0, 0, 0,
+                     static_cast<uint8_t>(body.size() >> 8), static_cast<uint8_t>(body.size()), 58,
+                     hop_limit});
+  f.insert(f.end(), src.address.begin(), src.address.end());
+  f.insert(f.end(), dst.address.begin(), dst.address.end());
+  f.insert(f.end(), body.begin(), body.end());
+  return f;
+}
+
+TEST_F(RawIpv6PortTest, AnswersSolicitationsAndPingAndSendsRouterAdvertisementsToTheKernel) {
+  NetStackOptions peer_options;
+  peer_options.mac = {0x02, 0, 0, 0, 0, 0x0a};
+  peer_options.local = Ep("[2001:2::1]:6084");
+  peer_options.prefix_length = 64;
+  NetStack peer(peer_options);
+  std::vector<uint8_t> ns(NetStack::kMinResolutionFrame);
+  ASSERT_EQ(peer.WriteNeighborSolicitation(Ep("[2001:2::2]:6084"), ns), 86u);
+  Inject(wire_in_, ns);
+  Inject(wire_in_, Icmp6Frame({0x02, 0, 0, 0, 0, 0x02}, Ep("[2001:2::2]:0"), 64,
+                              {128, 0, 0, 0, 0, 1, 0, 1, 'a', 'b', 'c', 'd'}));
+  const Endpoint all_nodes = Ep("[ff02::1]:0");
+  Inject(wire_in_, Icmp6Frame({0x33, 0x33, 0, 0, 0, 1}, all_nodes, 255,
+                              {134, 0, 0, 0, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  std::vector<uint8_t> arp = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02,
+                              0,    0,    0,    0,    0x0a, 0x08, 0x06};
+  arp.resize(60);
+  Inject(wire_in_, arp);
+
+  RxDatagram rx[8];
+  EXPECT_EQ(port_->RxBurst(rx), 0u);
+  auto to_wire = Drain(wire_out_);
+  ASSERT_EQ(to_wire.size(), 2u) << "the Neighbor Advertisement and the echo reply";
+  EXPECT_EQ(to_wire[0][14 + 40], 136);
+  EXPECT_EQ(to_wire[1][14 + 40], 129);
+  // The peer takes the advertisement: the port's answer is valid ND.
+  RxDatagram unused;
+  std::vector<uint8_t> room(128);
+  size_t len = 0;
+  EXPECT_EQ(peer.Receive(to_wire[0], &unused, room, &len), NetStack::RxVerdict::kException);
+  EXPECT_EQ(peer.Neighbour(Ep("[2001:2::2]:0")), (MacAddress{0x02, 0, 0, 0, 0, 0x02}));
+  auto to_kernel = Drain(kernel_out_);
+  ASSERT_EQ(to_kernel.size(), 2u) << "the router advertisement and the ARP request";
+  EXPECT_EQ(to_kernel[0][14 + 40], 134);
+  EXPECT_EQ(to_kernel[1][13], 0x06);
+  EXPECT_EQ(port_->stats().tx_replies, 2u);
+  EXPECT_EQ(port_->stack().counters().rx_icmp6_echo, 1u);
+  EXPECT_EQ(port_->stack().counters().rx_neighbor_solicitations, 1u);
 }
 
 TEST_F(RawPortTest, DeliveredPayloadsStayValidUntilTheNextBurst) {
@@ -283,11 +412,9 @@ TEST(DpdkPortTest, AGroupHasOneQueuePairPerPortEachUsedByItsOwnThread) {
   rte_ring* a_to_b[2] = {Ring(), Ring()};
   rte_ring* b_to_a[2] = {Ring(), Ring()};
   auto a = DpdkPort::CreateGroup(
-      Options(RingDevice({b_to_a[0], b_to_a[1]}, {a_to_b[0], a_to_b[1]}), "198.18.0.1:6084", 1),
-      2);
+      Options(RingDevice({b_to_a[0], b_to_a[1]}, {a_to_b[0], a_to_b[1]}), "198.18.0.1:6084", 1), 2);
   auto b = DpdkPort::CreateGroup(
-      Options(RingDevice({a_to_b[0], a_to_b[1]}, {b_to_a[0], b_to_a[1]}), "198.18.0.2:6084", 2),
-      2);
+      Options(RingDevice({a_to_b[0], a_to_b[1]}, {b_to_a[0], b_to_a[1]}), "198.18.0.2:6084", 2), 2);
   ASSERT_TRUE(a.ok()) << a.status();
   ASSERT_TRUE(b.ok()) << b.status();
   ASSERT_EQ(a->size(), 2u);
@@ -300,8 +427,8 @@ TEST(DpdkPortTest, AGroupHasOneQueuePairPerPortEachUsedByItsOwnThread) {
       DpdkPort& pb = *(*b)[q];
       pa.mutable_stack().Learn(0xc6120002, {0x02, 0, 0, 0, 0, 2});
       const std::string text = "queue " + std::to_string(q);
-      TxDatagram d{Ep("198.18.0.2:6084"), {reinterpret_cast<const uint8_t*>(text.data()),
-                                           text.size()}};
+      TxDatagram d{Ep("198.18.0.2:6084"),
+                   {reinterpret_cast<const uint8_t*>(text.data()), text.size()}};
       if (pa.TxBurst({&d, 1}) != 1) return;
       RxDatagram rx[4];
       for (int i = 0; i < 100 && got[q].empty(); ++i) {
@@ -317,38 +444,42 @@ TEST(DpdkPortTest, AGroupHasOneQueuePairPerPortEachUsedByItsOwnThread) {
   EXPECT_EQ((*a)[1]->queue(), 1);
 }
 
-TEST(DpdkPortTest, ANeighbourOneQueueLearnsReachesTheOthers) {
+// A group of two queues at `local`; a neighbour at `peer` answers queue 1's ARP request (or
+// Neighbor Solicitation) on queue 0.
+void NeighbourLearntOnOneQueueReachesTheOther(const char* local, const char* peer_address,
+                                              uint8_t prefix_length) {
   // The test holds both queues' rings; the ARP reply comes back on queue 0 while the datagram
   // waiting for it sits on queue 1, as when a device hashes ARP to one queue.
   rte_ring* in[2] = {Ring(), Ring()};
   rte_ring* out[2] = {Ring(), Ring()};
-  rte_mempool* pool = rte_pktmbuf_pool_create(("nb" + std::to_string(g_serial++)).c_str(), 63,
-                                              0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  rte_mempool* pool = rte_pktmbuf_pool_create(("nb" + std::to_string(g_serial++)).c_str(), 63, 0, 0,
+                                              RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   ASSERT_NE(pool, nullptr);
   {
-    auto group = DpdkPort::CreateGroup(
-        Options(RingDevice({in[0], in[1]}, {out[0], out[1]}), "198.18.0.2:6084", 2), 2);
+    DpdkPortOptions o = Options(RingDevice({in[0], in[1]}, {out[0], out[1]}), local, 2);
+    o.stack.prefix_length = prefix_length;
+    auto group = DpdkPort::CreateGroup(o, 2);
     ASSERT_TRUE(group.ok()) << group.status();
     DpdkPort& q0 = *(*group)[0];
     DpdkPort& q1 = *(*group)[1];
     const std::string text = "waits on queue 1";
-    TxDatagram d{Ep("198.18.0.9:6084"), {reinterpret_cast<const uint8_t*>(text.data()),
-                                         text.size()}};
+    TxDatagram d{Ep(peer_address), {reinterpret_cast<const uint8_t*>(text.data()), text.size()}};
     ASSERT_EQ(q1.TxBurst({&d, 1}), 1u);
     ASSERT_EQ(q1.pending(), 1u);
     void* p = nullptr;
-    ASSERT_EQ(rte_ring_dequeue(out[1], &p), 0) << "queue 1 sent an ARP request";
+    ASSERT_EQ(rte_ring_dequeue(out[1], &p), 0) << "queue 1 sent an ARP request (NS)";
     auto* request = static_cast<rte_mbuf*>(p);
     // The neighbour answers; its reply arrives on queue 0.
     NetStackOptions peer_options;
     peer_options.mac = {0x02, 0, 0, 0, 0, 0x09};
-    peer_options.local = Ep("198.18.0.9:6084");
+    peer_options.local = Ep(peer_address);
+    peer_options.prefix_length = prefix_length;
     NetStack peer(peer_options);
     RxDatagram unused;
     std::vector<uint8_t> reply(128);
     size_t reply_len = 0;
-    ASSERT_EQ(peer.Receive({rte_pktmbuf_mtod(request, const uint8_t*), request->data_len},
-                           &unused, reply, &reply_len),
+    ASSERT_EQ(peer.Receive({rte_pktmbuf_mtod(request, const uint8_t*), request->data_len}, &unused,
+                           reply, &reply_len),
               NetStack::RxVerdict::kReply);
     rte_pktmbuf_free(request);
     rte_mbuf* m = rte_pktmbuf_alloc(pool);
@@ -356,7 +487,7 @@ TEST(DpdkPortTest, ANeighbourOneQueueLearnsReachesTheOthers) {
     ASSERT_EQ(rte_ring_enqueue(in[0], m), 0);
     RxDatagram rx[4];
     EXPECT_EQ(q0.RxBurst(rx), 0u);
-    EXPECT_TRUE(q0.stack().Neighbour(0xc6120009).has_value());
+    EXPECT_TRUE(q0.stack().Neighbour(Ep(peer_address)).has_value());
     EXPECT_EQ(q1.RxBurst(rx), 0u);  // learns from queue 0, sends what waited
     EXPECT_EQ(q1.pending(), 0u);
     EXPECT_EQ(q1.counters().tx_datagrams, 1u);
@@ -369,6 +500,14 @@ TEST(DpdkPortTest, ANeighbourOneQueueLearnsReachesTheOthers) {
   rte_mempool_free(pool);
 }
 
+TEST(DpdkPortTest, ANeighbourOneQueueLearnsReachesTheOthers) {
+  NeighbourLearntOnOneQueueReachesTheOther("198.18.0.2:6084", "198.18.0.9:6084", 24);
+}
+
+TEST(DpdkPortTest, AnIpv6NeighbourOneQueueLearnsReachesTheOthers) {
+  NeighbourLearntOnOneQueueReachesTheOther("[2001:2::2]:6084", "[2001:2::9]:6084", 64);
+}
+
 TEST(DpdkPortCreateTest, RefusesWhatItCannotDo) {
   rte_ring* r = Ring();
   const std::string dev = RingDevice({r}, {r});
@@ -376,9 +515,11 @@ TEST(DpdkPortCreateTest, RefusesWhatItCannotDo) {
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(Str(missing.status().message()), testing::HasSubstr("not found"));
   EXPECT_THAT(Str(missing.status().message()), testing::HasSubstr(dev));  // lists the known ones
-  auto ipv6 = DpdkPort::CreateGroup(Options(dev, "[::1]:6084", 1), 1);
-  ASSERT_FALSE(ipv6.ok());
-  EXPECT_THAT(Str(ipv6.status().message()), testing::HasSubstr("IPv4"));
+  DpdkPortOptions mixed = Options(dev, "[2001:2::1]:6084", 1);
+  mixed.stack.gateway = Ep("198.18.0.254:0");
+  auto mixed_families = DpdkPort::CreateGroup(mixed, 1);
+  ASSERT_FALSE(mixed_families.ok());
+  EXPECT_THAT(Str(mixed_families.status().message()), testing::HasSubstr("family"));
   auto no_port = DpdkPort::CreateGroup(Options(dev, "198.18.0.1:0", 1), 1);
   EXPECT_FALSE(no_port.ok());
   auto too_many = DpdkPort::CreateGroup(Options(dev, "198.18.0.1:6084", 1), 4);

@@ -1,7 +1,8 @@
 // DpdkPort: the kernel-bypass port (DESIGN.md §1, principles 3 and 5). One RX/TX queue pair of
 // a DPDK ethdev (a NIC bound to vfio-pci, or a vdev: net_af_xdp, net_af_packet, net_tap,
 // net_memif, net_ring), polled in bursts, with the node's own small stack (NetStack: Ethernet,
-// ARP, IPv4, UDP, ICMP echo) in front of it.
+// ARP, IPv4 or IPv6 with neighbour discovery, UDP, ICMP and ICMPv6 echo) in front of it. One
+// family per port: that of the node's address; the other family's frames go to the kernel.
 //
 // p2psipd gives each worker one queue pair of the device (CreateGroup); with more than one, the
 // device spreads flows over the queues by RSS where it can. RSS does not compute FlowOwner, so a
@@ -12,14 +13,16 @@
 // mbuf ownership, as in DPDK's examples: whoever holds an mbuf last frees it.
 //   - RxBurst hands out datagrams whose payload points into received mbufs; the port keeps
 //     those mbufs until the next RxBurst and frees them then.
-//   - Frames the stack answers (ARP, ICMP echo) are answered from a new mbuf; frames for the
-//     kernel (TCP, IPv6, ...) are handed, mbuf and all, to the exception device (a net_tap
+//   - Frames the stack answers (ARP, Neighbor Solicitations, ICMP and ICMPv6 echo) are answered
+//     from a new mbuf; frames for the kernel (TCP, router advertisements, MLD, the other
+//     family, ...) are handed, mbuf and all, to the exception device (a net_tap
 //     vdev the kernel sees as an interface with the node's address), or freed and counted when
 //     there is none. What the kernel sends on the exception device goes out on the wire.
 //   - TxBurst copies each datagram into a new mbuf (the caller keeps its buffer) and passes the
 //     mbufs to rte_eth_tx_burst; those the device did not take are freed and counted.
 //   - A datagram to a peer whose MAC is not known yet waits (in its mbuf, at most
-//     max_pending per queue) while an ARP request goes out; it is sent when the reply arrives
+//     max_pending per queue) while an ARP request (IPv6: a Neighbor Solicitation) goes out; it is
+//     sent when the reply arrives
 //     (on whichever queue: a queue that learns a neighbour tells the others over a ring) or
 //     freed and counted after pending_timeout_ns.
 // No allocation per packet: mbufs come from a per-queue mempool made at creation.
@@ -53,14 +56,15 @@ struct DpdkPortOptions {
   // The ethdev: its name as DPDK knows it ("net_af_packet0", "0000:01:00.0", or the name given
   // to rte_eth_from_rings).
   std::string device;
-  // The node's address on the wire (IPv4, UDP port not 0), its subnet and gateway. stack.mac
-  // all zero: the device's own MAC.
+  // The node's address on the wire (IPv4 or IPv6, UDP port not 0), its subnet and gateway (of
+  // the same family). stack.mac all zero: the device's own MAC.
   NetStackOptions stack;
   // The kernel's side of the exception path: an ethdev (normally a net_tap vdev) with at least
   // as many queues as the group; empty: frames that are not the node's are dropped and counted.
   std::string exception_device;
-  // Give the exception device's kernel interface the node's MAC, address and prefix and bring
-  // it up (a net_tap vdev; needs CAP_NET_ADMIN). Off: the operator configures it.
+  // Give the exception device's kernel interface the node's MAC, address and prefix (IPv4 or
+  // IPv6) and bring it up (a net_tap vdev; needs CAP_NET_ADMIN). Off: the operator configures
+  // it.
   bool configure_exception_interface = true;
   uint16_t rx_descriptors = 512;
   uint16_t tx_descriptors = 512;
@@ -76,11 +80,11 @@ struct DpdkPortOptions {
 struct DpdkPortStats {
   uint64_t rx_bursts = 0;                // rte_eth_rx_burst calls that returned frames
   uint64_t rx_multi_segment = 0;         // chained mbufs (jumbo frames): dropped
-  uint64_t tx_replies = 0;               // ARP and ICMP echo replies sent
+  uint64_t tx_replies = 0;               // ARP, NA and ICMP(v6) echo replies sent
   uint64_t tx_no_mbuf = 0;               // datagrams or replies dropped: the mempool was empty
   uint64_t tx_too_large = 0;             // datagrams larger than an mbuf: dropped
-  uint64_t tx_pending = 0;               // datagrams that waited for ARP
-  uint64_t tx_unresolved = 0;            // of those, dropped: no ARP reply in time, or queue full
+  uint64_t tx_pending = 0;               // datagrams that waited for ARP or ND
+  uint64_t tx_unresolved = 0;            // of those, dropped: no answer in time, or queue full
   uint64_t tx_unroutable = 0;            // no next hop: dropped
   uint64_t exception_to_kernel = 0;      // frames handed to the exception device
   uint64_t exception_from_kernel = 0;    // frames the kernel sent, put on the wire
@@ -92,7 +96,8 @@ class DpdkPort final : public Port {
  public:
   // `n` ports, one per queue pair of options.device (which is configured with n RX and n TX
   // queues, RSS over IP and UDP when n > 1, and started). Fails with a clear message when the
-  // device does not exist, has fewer queues than n, or the address is not IPv4.
+  // device does not exist, has fewer queues than n, or the gateway is not of the address's
+  // family.
   static absl::StatusOr<std::vector<std::unique_ptr<DpdkPort>>> CreateGroup(
       const DpdkPortOptions& options, size_t n);
 
@@ -134,7 +139,7 @@ class DpdkPort final : public Port {
   size_t SendDatagrams(rte_mbuf** frames, size_t n);
   rte_mbuf* Allocate();
   void RegisterThread();
-  // Neighbours the other queues learnt (ARP replies reach one queue only), and this queue's
+  // Neighbours the other queues learnt (ARP replies and NAs reach one queue only), and this queue's
   // new ones for them.
   void LearnFromSiblings();
   void TellSiblings();
@@ -143,6 +148,7 @@ class DpdkPort final : public Port {
   uint16_t queue_;
   DpdkPortOptions options_;
   NetStack stack_;
+  size_t headroom_;  // stack_.udp_headroom(): where a datagram's payload starts in its frame
   PortCounters counters_;
   DpdkPortStats stats_;
   std::vector<rte_mbuf*> held_;     // mbufs behind the datagrams of the latest RxBurst

@@ -8,15 +8,16 @@
 #include <rte_ring_elem.h>
 
 #include <arpa/inet.h>
+#include <linux/ipv6.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cerrno>
-#include <atomic>
 #include <chrono>
 #include <cstring>
 
@@ -38,10 +39,11 @@ absl::StatusOr<uint16_t> PortByName(const std::string& name) {
     uint16_t p = 0;
     RTE_ETH_FOREACH_DEV(p) {
       char n[RTE_ETH_NAME_MAX_LEN] = {};
-      if (rte_eth_dev_get_name_by_port(p, n) == 0) absl::StrAppend(&known, known.empty() ? "" : ", ", n);
+      if (rte_eth_dev_get_name_by_port(p, n) == 0)
+        absl::StrAppend(&known, known.empty() ? "" : ", ", n);
     }
-    return absl::NotFoundError(absl::StrCat("DPDK device '", name, "' not found (devices: ",
-                                            known.empty() ? "none" : known, ")"));
+    return absl::NotFoundError(absl::StrCat(
+        "DPDK device '", name, "' not found (devices: ", known.empty() ? "none" : known, ")"));
   }
   return id;
 }
@@ -55,8 +57,8 @@ absl::Status StartDevice(uint16_t port, const std::string& name, uint16_t queues
   }
   if (info.max_rx_queues < queues || info.max_tx_queues < queues) {
     return absl::InvalidArgumentError(absl::StrCat(
-        name, " has ", info.max_rx_queues, " RX and ", info.max_tx_queues, " TX queues; ",
-        queues, " workers need as many of each (net_af_packet: qpairs=N, net_tap: queues=N)"));
+        name, " has ", info.max_rx_queues, " RX and ", info.max_tx_queues, " TX queues; ", queues,
+        " workers need as many of each (net_af_packet: qpairs=N, net_tap: queues=N)"));
   }
   rte_eth_conf conf{};
   if (queues > 1) {
@@ -100,8 +102,8 @@ absl::Status ConfigureKernelInterface(uint16_t port, const std::string& name,
   rte_ether_addr mac{};
   std::memcpy(mac.addr_bytes, stack.mac.data(), 6);
   if (int rc = rte_eth_dev_default_mac_addr_set(port, &mac); rc != 0) {
-    return absl::InternalError(absl::StrCat(name, ": cannot set the exception device's MAC: ",
-                                            rte_strerror(-rc)));
+    return absl::InternalError(
+        absl::StrCat(name, ": cannot set the exception device's MAC: ", rte_strerror(-rc)));
   }
   rte_eth_dev_info info{};
   if (int rc = rte_eth_dev_info_get(port, &info); rc != 0 || info.if_index == 0) {
@@ -110,27 +112,38 @@ absl::Status ConfigureKernelInterface(uint16_t port, const std::string& name,
   }
   char ifname[IF_NAMESIZE] = {};
   if (if_indextoname(info.if_index, ifname) == nullptr) {
-    return absl::InternalError(absl::StrCat(name, ": interface ", info.if_index, ": ",
-                                            std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat(name, ": interface ", info.if_index, ": ", std::strerror(errno)));
   }
-  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const bool ipv6 = stack.local.family == Endpoint::Family::kIpv6;
+  const int fd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
   auto fail = [&](const char* what) {
     const int e = errno;
     close(fd);
-    return absl::InternalError(absl::StrCat("exception interface ", ifname, ": ", what, ": ",
-                                            std::strerror(e)));
+    return absl::InternalError(
+        absl::StrCat("exception interface ", ifname, ": ", what, ": ", std::strerror(e)));
   };
   ifreq req{};
   std::memcpy(req.ifr_name, ifname, sizeof(req.ifr_name) - 1);
-  auto* in = reinterpret_cast<sockaddr_in*>(&req.ifr_addr);
-  in->sin_family = AF_INET;
-  std::memcpy(&in->sin_addr, stack.local.address.data(), 4);
-  if (ioctl(fd, SIOCSIFADDR, &req) != 0) return fail("setting its address");
-  const uint8_t prefix = std::min<uint8_t>(stack.prefix_length, 32);
-  const uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
-  in->sin_addr.s_addr = htonl(mask);
-  if (ioctl(fd, SIOCSIFNETMASK, &req) != 0) return fail("setting its netmask");
+  if (ipv6) {
+    // The kernel derives the same link-local address from the same MAC; the node answers
+    // neighbour solicitations for both, and the kernel's own go out through the exception path.
+    in6_ifreq req6{};
+    std::memcpy(&req6.ifr6_addr, stack.local.address.data(), 16);
+    req6.ifr6_prefixlen = std::min<uint8_t>(stack.prefix_length, 128);
+    req6.ifr6_ifindex = static_cast<int>(info.if_index);
+    if (ioctl(fd, SIOCSIFADDR, &req6) != 0) return fail("setting its address");
+  } else {
+    auto* in = reinterpret_cast<sockaddr_in*>(&req.ifr_addr);
+    in->sin_family = AF_INET;
+    std::memcpy(&in->sin_addr, stack.local.address.data(), 4);
+    if (ioctl(fd, SIOCSIFADDR, &req) != 0) return fail("setting its address");
+    const uint8_t prefix = std::min<uint8_t>(stack.prefix_length, 32);
+    const uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
+    in->sin_addr.s_addr = htonl(mask);
+    if (ioctl(fd, SIOCSIFNETMASK, &req) != 0) return fail("setting its netmask");
+  }
   if (ioctl(fd, SIOCGIFFLAGS, &req) != 0) return fail("reading its flags");
   req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
   if (ioctl(fd, SIOCSIFFLAGS, &req) != 0) return fail("bringing it up");
@@ -142,18 +155,20 @@ absl::Status ConfigureKernelInterface(uint16_t port, const std::string& name,
 
 // A neighbour one queue learnt, for the others (an element of Device::neighbour_rings).
 struct NeighbourNote {
-  uint32_t ipv4;
+  uint8_t address[16];  // IPv4 in the first 4 bytes, or IPv6
+  uint8_t family;       // Endpoint::Family
   uint8_t mac[6];
-  uint8_t pad[6];
+  uint8_t pad;
 };
-static_assert(sizeof(NeighbourNote) == 16);
+static_assert(sizeof(NeighbourNote) == 24);
 
 struct DpdkPort::Device {
   uint16_t port = 0;
   std::optional<uint16_t> exception;
   std::vector<rte_mempool*> pools;  // one per queue (both devices' RX of that queue use it)
   // With more than one queue, one ring per queue (any queue enqueues, its owner dequeues) of
-  // neighbours the others learnt: the device hashes an ARP reply to one queue only.
+  // neighbours the others learnt: the device hashes an ARP reply (or a Neighbor
+  // Advertisement) to one queue only.
   std::vector<rte_ring*> neighbour_rings;
   // Set once configuration was attempted (close it) and once it started (stop it first).
   bool port_configured = false, port_started = false;
@@ -174,21 +189,22 @@ struct DpdkPort::Device {
 absl::StatusOr<std::vector<std::unique_ptr<DpdkPort>>> DpdkPort::CreateGroup(
     const DpdkPortOptions& options, size_t n) {
   if (n == 0 || n > RTE_MAX_QUEUES_PER_PORT) {
-    return absl::InvalidArgumentError(absl::StrCat("a DPDK port group needs 1 to ",
-                                                   RTE_MAX_QUEUES_PER_PORT, " queues, not ", n));
-  }
-  if (options.stack.local.family != Endpoint::Family::kIpv4) {
     return absl::InvalidArgumentError(
-        "the DPDK port speaks IPv4 only (its stack hands IPv6 to the kernel); give an IPv4 "
-        "address");
+        absl::StrCat("a DPDK port group needs 1 to ", RTE_MAX_QUEUES_PER_PORT, " queues, not ", n));
+  }
+  if (options.stack.gateway.has_value() &&
+      options.stack.gateway->family != options.stack.local.family) {
+    return absl::InvalidArgumentError(
+        "the DPDK port's gateway must be of its address's family (one family per port)");
   }
   if (options.stack.local.port == 0) {
-    return absl::InvalidArgumentError("the DPDK port needs a UDP port (there is no kernel to "
-                                      "pick an ephemeral one)");
+    return absl::InvalidArgumentError(
+        "the DPDK port needs a UDP port (there is no kernel to "
+        "pick an ephemeral one)");
   }
   if (options.burst_size == 0 || options.burst_size > kMaxChunk || options.max_pending == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "burst_size must be 1 to ", kMaxChunk, " and max_pending positive"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("burst_size must be 1 to ", kMaxChunk, " and max_pending positive"));
   }
   auto device = std::make_shared<Device>();
   absl::StatusOr<uint16_t> port = PortByName(options.device);
@@ -234,8 +250,8 @@ absl::StatusOr<std::vector<std::unique_ptr<DpdkPort>>> DpdkPort::CreateGroup(
   device->port_started = true;
   if (device->exception.has_value()) {
     device->exception_configured = true;
-    if (absl::Status s = StartDevice(*device->exception, options.exception_device, queues,
-                                     options, device->pools);
+    if (absl::Status s = StartDevice(*device->exception, options.exception_device, queues, options,
+                                     device->pools);
         !s.ok()) {
       return s;
     }
@@ -247,8 +263,8 @@ absl::StatusOr<std::vector<std::unique_ptr<DpdkPort>>> DpdkPort::CreateGroup(
   if (zero_mac) {
     rte_ether_addr mac{};
     if (int rc = rte_eth_macaddr_get(device->port, &mac); rc != 0) {
-      return absl::InternalError(absl::StrCat(options.device, ": no MAC address: ",
-                                              rte_strerror(-rc)));
+      return absl::InternalError(
+          absl::StrCat(options.device, ": no MAC address: ", rte_strerror(-rc)));
     }
     std::memcpy(resolved.stack.mac.data(), mac.addr_bytes, 6);
   }
@@ -270,7 +286,11 @@ absl::StatusOr<std::vector<std::unique_ptr<DpdkPort>>> DpdkPort::CreateGroup(
 }
 
 DpdkPort::DpdkPort(std::shared_ptr<Device> device, uint16_t queue, const DpdkPortOptions& options)
-    : device_(std::move(device)), queue_(queue), options_(options), stack_(options.stack) {
+    : device_(std::move(device)),
+      queue_(queue),
+      options_(options),
+      stack_(options.stack),
+      headroom_(stack_.udp_headroom()) {
   held_.reserve(options_.burst_size);
   scratch_.resize(options_.burst_size);
   to_wire_.reserve(kMaxChunk);
@@ -311,7 +331,7 @@ size_t DpdkPort::SendDatagrams(rte_mbuf** frames, size_t n) {
   // The lengths are read before the device owns the mbufs (it may free them at once).
   uint64_t bytes[kMaxChunk];
   assert(n <= kMaxChunk);
-  for (size_t i = 0; i < n; ++i) bytes[i] = frames[i]->data_len - NetStack::kUdpHeadroom;
+  for (size_t i = 0; i < n; ++i) bytes[i] = frames[i]->data_len - headroom_;
   const size_t sent = SendFrames(frames, n);
   for (size_t i = 0; i < sent; ++i) counters_.tx_bytes += bytes[i];
   counters_.tx_datagrams += sent;
@@ -344,7 +364,10 @@ void DpdkPort::LearnFromSiblings() {
   for (unsigned i = 0; i < n; ++i) {
     MacAddress mac;
     std::memcpy(mac.data(), notes[i].mac, 6);
-    stack_.Learn(notes[i].ipv4, mac);
+    Endpoint address;
+    address.family = static_cast<Endpoint::Family>(notes[i].family);
+    std::memcpy(address.address.data(), notes[i].address, 16);
+    stack_.Learn(address, mac);
   }
   if (n > 0) (void)stack_.TakeLearnt();  // the siblings know these already
 }
@@ -354,12 +377,13 @@ void DpdkPort::TellSiblings() {
   if (learnt.empty() || device_->neighbour_rings.empty()) return;
   for (const NetStack::Learnt& l : learnt) {
     NeighbourNote note{};
-    note.ipv4 = l.ipv4;
+    std::memcpy(note.address, l.address.address.data(), 16);
+    note.family = static_cast<uint8_t>(l.address.family);
     std::memcpy(note.mac, l.mac.data(), 6);
     for (size_t q = 0; q < device_->neighbour_rings.size(); ++q) {
       if (q == queue_) continue;
       if (rte_ring_mp_enqueue_elem(device_->neighbour_rings[q], &note, sizeof(note)) != 0) {
-        ++stats_.neighbour_notes_dropped;  // full: that queue will ARP for itself
+        ++stats_.neighbour_notes_dropped;  // full: that queue will resolve for itself
       }
     }
   }
@@ -371,10 +395,10 @@ size_t DpdkPort::RxBurst(std::span<RxDatagram> out) {
   LearnFromSiblings();
   ForwardFromKernel();
   const size_t want = std::min(out.size(), scratch_.size());
-  const uint16_t n = rte_eth_rx_burst(device_->port, queue_, scratch_.data(),
-                                      static_cast<uint16_t>(want));
+  const uint16_t n =
+      rte_eth_rx_burst(device_->port, queue_, scratch_.data(), static_cast<uint16_t>(want));
   if (n == 0) {
-    if (!pending_.empty()) FlushPending(NowNs());  // ARP retries and timeouts
+    if (!pending_.empty()) FlushPending(NowNs());  // ARP (NS) retries and timeouts
     return 0;
   }
   ++stats_.rx_bursts;
@@ -389,10 +413,13 @@ size_t DpdkPort::RxBurst(std::span<RxDatagram> out) {
       continue;
     }
     const std::span<const uint8_t> frame(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
-    // Replies are written straight into a fresh mbuf, taken only when the frame is ARP or
-    // ICMP (the stack writes nothing for the others).
-    const uint16_t type = frame.size() >= 14 ? static_cast<uint16_t>(frame[12] << 8 | frame[13]) : 0;
-    const bool may_reply = type == 0x0806 || (type == 0x0800 && frame.size() > 23 && frame[23] == 1);
+    // Replies are written straight into a fresh mbuf, taken only when the frame is ARP, ICMP
+    // or ICMPv6 (the stack writes nothing for the others).
+    const uint16_t type =
+        frame.size() >= 14 ? static_cast<uint16_t>(frame[12] << 8 | frame[13]) : 0;
+    const bool may_reply = type == 0x0806 ||
+                           (type == 0x0800 && frame.size() > 23 && frame[23] == 1) ||
+                           (type == 0x86dd && frame.size() > 20 && frame[20] == 58);
     rte_mbuf* reply = may_reply ? Allocate() : nullptr;
     std::span<uint8_t> reply_room;
     if (reply != nullptr) {
@@ -453,9 +480,8 @@ void DpdkPort::FlushPending(uint64_t now_ns) {
     const NetStack::TxVerdict v = stack_.Resolve(p.to, &mac);
     if (v == NetStack::TxVerdict::kReady) {
       uint8_t* frame = rte_pktmbuf_mtod(p.mbuf, uint8_t*);
-      const std::span<const uint8_t> payload(frame + NetStack::kUdpHeadroom,
-                                             p.mbuf->data_len - NetStack::kUdpHeadroom);
-      stack_.WriteUdpHeaders(mac, p.to, payload, {frame, NetStack::kUdpHeadroom});
+      const std::span<const uint8_t> payload(frame + headroom_, p.mbuf->data_len - headroom_);
+      stack_.WriteUdpHeaders(mac, p.to, payload, {frame, headroom_});
       to_wire_.push_back(p.mbuf);
       if (to_wire_.size() == kMaxChunk) {
         SendDatagrams(to_wire_.data(), to_wire_.size());
@@ -463,15 +489,16 @@ void DpdkPort::FlushPending(uint64_t now_ns) {
       }
       continue;
     }
-    if (v == NetStack::TxVerdict::kUnroutable || now_ns - p.since_ns >= options_.pending_timeout_ns) {
+    if (v == NetStack::TxVerdict::kUnroutable ||
+        now_ns - p.since_ns >= options_.pending_timeout_ns) {
       ++stats_.tx_unresolved;
       ++counters_.tx_dropped;
       rte_pktmbuf_free(p.mbuf);
       continue;
     }
-    if (stack_.ArpRequestDue(p.to, now_ns)) {
+    if (stack_.ResolutionDue(p.to, now_ns)) {
       if (rte_mbuf* arp = Allocate(); arp != nullptr) {
-        const size_t len = stack_.WriteArpRequest(
+        const size_t len = stack_.WriteResolutionRequest(
             p.to, {rte_pktmbuf_mtod(arp, uint8_t*), rte_pktmbuf_tailroom(arp)});
         arp->data_len = static_cast<uint16_t>(len);
         arp->pkt_len = static_cast<uint32_t>(len);
@@ -507,9 +534,9 @@ size_t DpdkPort::TxBurst(std::span<const TxDatagram> datagrams) {
       const TxDatagram& d = datagrams[offset + i];
       rte_mbuf* m = mbufs[i];
       uint8_t* frame = nullptr;
-      if (NetStack::kUdpHeadroom + d.data.size() <= rte_pktmbuf_tailroom(m)) {
+      if (headroom_ + d.data.size() <= rte_pktmbuf_tailroom(m)) {
         frame = reinterpret_cast<uint8_t*>(
-            rte_pktmbuf_append(m, static_cast<uint16_t>(NetStack::kUdpHeadroom + d.data.size())));
+            rte_pktmbuf_append(m, static_cast<uint16_t>(headroom_ + d.data.size())));
       }
       if (frame == nullptr) {
         ++stats_.tx_too_large;
@@ -517,11 +544,11 @@ size_t DpdkPort::TxBurst(std::span<const TxDatagram> datagrams) {
         rte_pktmbuf_free(m);
         continue;
       }
-      std::memcpy(frame + NetStack::kUdpHeadroom, d.data.data(), d.data.size());
+      std::memcpy(frame + headroom_, d.data.data(), d.data.size());
       MacAddress mac;
       switch (stack_.Resolve(d.to, &mac)) {
         case NetStack::TxVerdict::kReady:
-          stack_.WriteUdpHeaders(mac, d.to, d.data, {frame, NetStack::kUdpHeadroom});
+          stack_.WriteUdpHeaders(mac, d.to, d.data, {frame, headroom_});
           to_wire_.push_back(m);
           ++udp_frames;
           break;
@@ -536,9 +563,9 @@ size_t DpdkPort::TxBurst(std::span<const TxDatagram> datagrams) {
           pending_.push_back({d.to, m, now_ns});
           ++stats_.tx_pending;
           ++accepted;  // the port holds it: sent once resolved, or dropped and counted
-          if (arp_count < std::size(arps) && stack_.ArpRequestDue(d.to, now_ns)) {
+          if (arp_count < std::size(arps) && stack_.ResolutionDue(d.to, now_ns)) {
             if (rte_mbuf* arp = Allocate(); arp != nullptr) {
-              const size_t len = stack_.WriteArpRequest(
+              const size_t len = stack_.WriteResolutionRequest(
                   d.to, {rte_pktmbuf_mtod(arp, uint8_t*), rte_pktmbuf_tailroom(arp)});
               arp->data_len = static_cast<uint16_t>(len);
               arp->pkt_len = static_cast<uint32_t>(len);
@@ -570,13 +597,19 @@ std::vector<std::pair<std::string, uint64_t>> DpdkPort::DetailCounters() const {
       {"stack.rx_arp_requests", k.rx_arp_requests},
       {"stack.rx_arp_replies", k.rx_arp_replies},
       {"stack.rx_icmp_echo", k.rx_icmp_echo},
+      {"stack.rx_neighbor_solicitations", k.rx_neighbor_solicitations},
+      {"stack.rx_neighbor_advertisements", k.rx_neighbor_advertisements},
+      {"stack.rx_icmp6_echo", k.rx_icmp6_echo},
+      {"stack.rx_nd_invalid", k.rx_nd_invalid},
       {"stack.rx_reply_too_large", k.rx_reply_too_large},
       {"stack.rx_exception", k.rx_exception},
       {"stack.rx_not_for_us", k.rx_not_for_us},
       {"stack.rx_malformed", k.rx_malformed},
       {"stack.rx_bad_checksum", k.rx_bad_checksum},
       {"stack.rx_fragments", k.rx_fragments},
+      {"stack.rx_ipv6_extension", k.rx_ipv6_extension},
       {"stack.tx_arp_requests", k.tx_arp_requests},
+      {"stack.tx_neighbor_solicitations", k.tx_neighbor_solicitations},
       {"stack.tx_unroutable", k.tx_unroutable},
       {"stack.neighbours", stack_.neighbour_count()},
       {"stack.neighbour_cache_full", k.neighbour_cache_full},

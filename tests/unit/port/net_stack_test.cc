@@ -26,8 +26,8 @@ NetStackOptions Options(const MacAddress& mac, const char* local) {
 
 uint32_t Ip(const char* text) {
   const Endpoint e = *Endpoint::Parse(text, 1);
-  return uint32_t{e.address[0]} << 24 | uint32_t{e.address[1]} << 16 |
-         uint32_t{e.address[2]} << 8 | e.address[3];
+  return uint32_t{e.address[0]} << 24 | uint32_t{e.address[1]} << 16 | uint32_t{e.address[2]} << 8 |
+         e.address[3];
 }
 
 // A frame carrying `payload` from `from` (a NetStack) to `to`, as the DPDK port builds it.
@@ -35,8 +35,7 @@ std::vector<uint8_t> UdpFrame(NetStack& from, const MacAddress& next_hop, const 
                               std::string_view payload) {
   std::vector<uint8_t> frame(NetStack::kUdpHeadroom + payload.size());
   std::memcpy(frame.data() + NetStack::kUdpHeadroom, payload.data(), payload.size());
-  from.WriteUdpHeaders(next_hop, to,
-                       {frame.data() + NetStack::kUdpHeadroom, payload.size()},
+  from.WriteUdpHeaders(next_hop, to, {frame.data() + NetStack::kUdpHeadroom, payload.size()},
                        {frame.data(), NetStack::kUdpHeadroom});
   return frame;
 }
@@ -63,8 +62,8 @@ TEST(NetStackTest, ArpResolvesThenDatagramsFlowBothWays) {
 
   MacAddress mac;
   ASSERT_EQ(a.Resolve(to_b, &mac), NetStack::TxVerdict::kResolve);
-  ASSERT_TRUE(a.ArpRequestDue(to_b, 1'000));
-  EXPECT_FALSE(a.ArpRequestDue(to_b, 2'000)) << "one request per arp_retry_ns";
+  ASSERT_TRUE(a.ResolutionDue(to_b, 1'000));
+  EXPECT_FALSE(a.ResolutionDue(to_b, 2'000)) << "one request per arp_retry_ns";
   std::vector<uint8_t> request(NetStack::kMinFrame);
   ASSERT_EQ(a.WriteArpRequest(to_b, request), NetStack::kMinFrame);
   EXPECT_THAT(std::vector<uint8_t>(request.begin(), request.begin() + 6), testing::Each(0xff));
@@ -110,11 +109,10 @@ TEST(NetStackTest, ChecksumsAreVerified) {
 TEST(NetStackTest, AnswersIcmpEcho) {
   NetStack b(Options(kMacB, "198.18.0.2:6084"));
   // An echo request from 198.18.0.1: IPv4 header, then type 8, code 0, checksum, id, seq, data.
-  std::vector<uint8_t> frame = {0x02, 0, 0, 0, 0, 0x0b, 0x02, 0, 0, 0, 0, 0x0a, 0x08, 0x00,
-                                0x45, 0, 0, 36, 0x12, 0x34, 0x40, 0, 64, 1, 0, 0,
-                                198, 18, 0, 1, 198, 18, 0, 2,
-                                8, 0, 0, 0, 0x00, 0x07, 0x00, 0x01, 'p', 'i', 'n', 'g',
-                                '-', 'd', 'a', 't'};
+  std::vector<uint8_t> frame = {
+      0x02, 0,    0,    0,    0,    0x0b, 0x02, 0,    0,   0,   0,   0x0a, 0x08, 0x00, 0x45, 0,  0,
+      36,   0x12, 0x34, 0x40, 0,    64,   1,    0,    0,   198, 18,  0,    1,    198,  18,   0,  2,
+      8,    0,    0,    0,    0x00, 0x07, 0x00, 0x01, 'p', 'i', 'n', 'g',  '-',  'd',  'a',  't'};
   uint16_t ip_sum = ChecksumFold(ChecksumAdd(0, {frame.data() + 14, 20}));
   frame[24] = static_cast<uint8_t>(ip_sum >> 8);
   frame[25] = static_cast<uint8_t>(ip_sum);
@@ -224,8 +222,8 @@ TEST(NetStackTest, ReportsNewAndChangedNeighboursOnce) {
   a.Learn(Ip("198.18.0.3"), kMacB);
   std::span<const NetStack::Learnt> news = a.TakeLearnt();
   ASSERT_EQ(news.size(), 2u);
-  EXPECT_EQ(news[0].ipv4, Ip("198.18.0.2"));
-  EXPECT_EQ(news[1].ipv4, Ip("198.18.0.3"));
+  EXPECT_EQ(news[0].address, Ep("198.18.0.2:0"));
+  EXPECT_EQ(news[1].address, Ep("198.18.0.3:0"));
   EXPECT_TRUE(a.TakeLearnt().empty());
   a.Learn(Ip("198.18.0.2"), kMacA);  // moved to another MAC: news again
   news = a.TakeLearnt();
@@ -237,7 +235,7 @@ TEST(NetStackTest, ArpRequestsForOthersRefreshButDoNotLearn) {
   NetStack b(Options(kMacB, "198.18.0.2:6084"));
   NetStack c(Options(kMacA, "198.18.0.1:6084"));
   std::vector<uint8_t> request(NetStack::kMinFrame);
-  ASSERT_TRUE(c.ArpRequestDue(Ep("198.18.0.9:1"), 0));
+  ASSERT_TRUE(c.ResolutionDue(Ep("198.18.0.9:1"), 0));
   ASSERT_EQ(c.WriteArpRequest(Ep("198.18.0.9:1"), request), NetStack::kMinFrame);
   EXPECT_EQ(Deliver(b, request).verdict, NetStack::RxVerdict::kDrop);
   EXPECT_FALSE(b.Neighbour(Ip("198.18.0.1")).has_value());

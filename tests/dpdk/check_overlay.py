@@ -9,6 +9,8 @@ net_tap exception path; its first run enrolls with the bootstrap over HTTPS, whi
 that exception path. Checked from namespace B with the real p2psip client:
   - both nodes join and the ring is right in both nodes' `p2psip stats --json`;
   - SIP registrations stored through one node are looked up through the other, both ways;
+  - `ping 198.18.0.2` from B's kernel is answered (by the DPDK node's stack), and a TCP
+    connection from B to 198.18.0.2 reaches a server in A's kernel through the exception path;
   - the DPDK node's statistics show its own stack at work (datagrams, ARP, the exception path)
     and no malformed frames or bad checksums, in `p2psip stats` and through DPDK telemetry;
   - SIGTERM on the DPDK node: it leaves and exits 0.
@@ -26,7 +28,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import harness  # noqa: E402
 from harness import Failure, Overlay  # noqa: E402
-from netns import KERNEL, NODE, VethPair  # noqa: E402
+from netns import KERNEL, NODE, VethPair, ping, tcp_exchange  # noqa: E402
 
 USERS = 20
 
@@ -128,6 +130,17 @@ def main():
             check(port_counter(st, "stack.rx_malformed") == 0
                   and port_counter(st, "stack.rx_bad_checksum") == 0,
                   "no malformed frames or bad checksums")
+
+            # The DPDK node's address from namespace B's kernel: ICMP echo, answered by its own
+            # stack, and a TCP connection to a server in namespace A's kernel, through the
+            # exception path.
+            answered, summary = ping(pair.ns_b, NODE)
+            check(answered, f"ping {NODE} from namespace B is answered ({summary[-1:]})")
+            text = "tcp through the exception path"
+            got = tcp_exchange(pair, text=text)
+            check(got == text[::-1],
+                  f"a TCP connection to {NODE} reaches namespace A's kernel through the "
+                  f"exception path ({got})")
 
             # Pings one after another from namespace B's kernel: forwarded by the DPDK node
             # (to the bootstrap), then by the kernel node (to the DPDK node), side by side.

@@ -9,6 +9,7 @@ exception interface). Everything is removed on exit, also after a failure. Addre
 import os
 import shutil
 import subprocess
+import sys
 
 NODE = "198.18.0.2"
 KERNEL = "198.18.0.1"
@@ -88,3 +89,56 @@ class VethPair:
     @staticmethod
     def device(pmd):
         return "net_af_packet0" if pmd == "af_packet" else "net_af_xdp0"
+
+
+# A TCP server for namespace A's kernel: accepts one connection on argv[1]:argv[2] and sends
+# back what it read, reversed.
+_TCP_SERVER = """
+import socket, sys
+srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind((sys.argv[1], int(sys.argv[2])))
+srv.listen(1)
+srv.settimeout(30)
+print("listening", flush=True)
+conn, _ = srv.accept()
+with conn:
+    conn.settimeout(5)
+    conn.sendall(conn.recv(100)[::-1])
+"""
+
+_TCP_CLIENT = """
+import socket, sys
+try:
+    with socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5) as c:
+        c.settimeout(5)
+        c.sendall(sys.argv[3].encode())
+        print(c.recv(100).decode(errors="replace"))
+except OSError as e:
+    print(f"error: {e}")
+"""
+
+
+def ping(ns, address, count=3):
+    """Pings `address` from namespace `ns`; (answered, the summary lines)."""
+    r = run("ping", "-c", str(count), "-i", "0.2", "-W", "2", address, check=False, ns=ns,
+            timeout=30)
+    return r.returncode == 0, r.stdout.strip().splitlines()[-2:]
+
+
+def tcp_exchange(pair, port=8080, text="tcp through the exception path"):
+    """A TCP connection from namespace B's kernel to NODE:port, served by namespace A's kernel
+    (so, for a DPDK port on A's veth, through its exception path). The server's reply (`text`
+    reversed), or "error: ..."."""
+    server = subprocess.Popen(["ip", "netns", "exec", pair.ns_a, sys.executable, "-c",
+                               _TCP_SERVER, NODE, str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        if server.stdout.readline().strip() != "listening":
+            return "error: the TCP server in namespace A did not start"
+        r = run(sys.executable, "-c", _TCP_CLIENT, NODE, str(port), text, check=False,
+                ns=pair.ns_b, timeout=30)
+        return r.stdout.strip()
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.wait(timeout=10)

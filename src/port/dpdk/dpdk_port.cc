@@ -1,8 +1,10 @@
 #include "p2psip/port/dpdk_port.h"
 
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
@@ -93,6 +95,85 @@ absl::Status StartDevice(uint16_t port, const std::string& name, uint16_t queues
 }
 
 std::atomic<uint32_t> g_pool_serial{0};  // mempool names are global to the process
+
+bool IsAfXdp(uint16_t port) {
+  rte_eth_dev_info info{};
+  return rte_eth_dev_info_get(port, &info) == 0 && info.driver_name != nullptr &&
+         std::strcmp(info.driver_name, "net_af_xdp") == 0;
+}
+
+// DPDK 22.11's net_af_xdp registers a queue's mempool as the AF_XDP UMEM, from the page below
+// its first object for populated_size * object size bytes, as if the objects lay back to back
+// (drivers/net/af_xdp/rte_eth_af_xdp.c, xdp_umem_configure). A pool made the usual way keeps
+// each mbuf inside one page, which leaves gaps at the page ends: with 4 KiB pages (--no-huge)
+// one 2,368-byte mbuf a page, so the UMEM covers only the first ~58% of the pool. The kernel
+// then rejects, as invalid descriptors and without a word, every frame sent from an mbuf past
+// the UMEM (counted in XDP_STATISTICS tx_invalid_descs; the mbuf never completes and leaks),
+// and skips such mbufs in the fill ring. So for net_af_xdp the pool is made without that page
+// rule (objects back to back, RTE_MEMPOOL_F_NO_IOVA_CONTIG: the PMD does no DMA of its own), and
+// checked against the range the PMD will register.
+rte_mempool* CreatePacketPool(const std::string& name, unsigned n, unsigned cache, int socket,
+                              bool back_to_back) {
+  const int socket_id = socket < 0 ? SOCKET_ID_ANY : socket;
+  if (!back_to_back) {
+    return rte_pktmbuf_pool_create(name.c_str(), n, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket_id);
+  }
+  // rte_pktmbuf_pool_create, with the flag.
+  rte_pktmbuf_pool_private priv{};
+  priv.mbuf_data_room_size = RTE_MBUF_DEFAULT_BUF_SIZE;
+  priv.mbuf_priv_size = 0;
+  rte_mempool* mp =
+      rte_mempool_create_empty(name.c_str(), n, sizeof(rte_mbuf) + RTE_MBUF_DEFAULT_BUF_SIZE, cache,
+                               sizeof(priv), socket_id, RTE_MEMPOOL_F_NO_IOVA_CONTIG);
+  if (mp == nullptr) return nullptr;
+  if (int rc = rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(), nullptr); rc != 0) {
+    rte_mempool_free(mp);
+    rte_errno = -rc;
+    return nullptr;
+  }
+  rte_pktmbuf_pool_init(mp, &priv);
+  if (int rc = rte_mempool_populate_default(mp); rc < 0) {
+    rte_mempool_free(mp);
+    rte_errno = -rc;
+    return nullptr;
+  }
+  rte_mempool_obj_iter(mp, rte_pktmbuf_init, nullptr);
+  return mp;
+}
+
+// Whether every object of `mp` lies in the UMEM that DPDK 22.11's net_af_xdp registers for it
+// (see CreatePacketPool).
+absl::Status CheckUmemCovers(const rte_mempool* mp) {
+  const rte_mempool_memhdr* first = STAILQ_FIRST(&mp->mem_list);
+  if (first == nullptr || mp->nb_mem_chunks != 1) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("net_af_xdp needs each queue's mempool in one piece of memory; ", mp->name,
+                     " has ", mp->nb_mem_chunks, " (EAL memory is fragmented: raise -m)"));
+  }
+  const uintptr_t start = reinterpret_cast<uintptr_t>(first->addr);
+  const uintptr_t base = start & ~(static_cast<uintptr_t>(getpagesize()) - 1);
+  const uint64_t obj_size = rte_mempool_calc_obj_size(mp->elt_size, mp->flags, nullptr);
+  const uintptr_t umem_end = base + uint64_t{mp->populated_size} * obj_size + (start - base);
+  struct Span {
+    uintptr_t end = 0;
+    uint32_t header = 0;
+    uint64_t size = 0;
+  } span{0, mp->header_size, obj_size};
+  rte_mempool_obj_iter(
+      const_cast<rte_mempool*>(mp),
+      [](rte_mempool*, void* arg, void* obj, unsigned) {
+        auto* s = static_cast<Span*>(arg);
+        s->end = std::max(s->end, reinterpret_cast<uintptr_t>(obj) - s->header + s->size);
+      },
+      &span);
+  if (span.end > umem_end) {
+    return absl::InternalError(absl::StrCat(
+        "mempool ", mp->name, " reaches ", span.end - umem_end,
+        " bytes past the UMEM net_af_xdp would register for it: frames in those mbufs would be "
+        "dropped by the kernel as invalid descriptors"));
+  }
+  return absl::OkStatus();
+}
 
 // Gives the kernel interface behind `port` (a net_tap device) the node's MAC, address and
 // prefix, and brings it up, so that the kernel answers the node's TCP, SSH, ... as if it owned
@@ -219,17 +300,21 @@ absl::StatusOr<std::vector<std::unique_ptr<DpdkPort>>> DpdkPort::CreateGroup(
     device->exception = *exception;
   }
   const int socket = rte_eth_dev_socket_id(device->port);
+  const bool af_xdp = IsAfXdp(device->port);
   for (size_t q = 0; q < n; ++q) {
     const std::string name = absl::StrCat("p2psip", g_pool_serial.fetch_add(1));
-    rte_mempool* pool = rte_pktmbuf_pool_create(
-        name.c_str(), options.mbufs_per_queue, std::min<unsigned>(256, options.mbufs_per_queue / 8),
-        0, RTE_MBUF_DEFAULT_BUF_SIZE, socket < 0 ? SOCKET_ID_ANY : socket);
+    rte_mempool* pool =
+        CreatePacketPool(name, options.mbufs_per_queue,
+                         std::min<unsigned>(256, options.mbufs_per_queue / 8), socket, af_xdp);
     if (pool == nullptr) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "cannot create a mempool of ", options.mbufs_per_queue, " mbufs: ",
           rte_strerror(rte_errno), " (EAL memory: raise -m, or fewer mbufs_per_queue)"));
     }
     device->pools.push_back(pool);
+    if (af_xdp) {
+      if (absl::Status s = CheckUmemCovers(pool); !s.ok()) return s;
+    }
   }
   for (size_t q = 0; n > 1 && q < n; ++q) {
     const std::string name = absl::StrCat("p2psipnb", g_pool_serial.fetch_add(1));

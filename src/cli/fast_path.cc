@@ -53,6 +53,8 @@ void BlockDpdkSignals() {
   (void)pthread_sigmask(SIG_BLOCK, &block, nullptr);
 }
 
+constexpr size_t kTelemetryStringMax = 8192;  // RTE_TEL_MAX_SINGLE_STRING_LEN, with the NUL
+
 // Every unsigned number in the objects of `groups`, "group/name" (telemetry's names take
 // letters, digits, '_' and '/', not '.').
 port::dpdk::TelemetryCounters FlatCounters(const nlohmann::json& groups) {
@@ -83,7 +85,7 @@ std::vector<std::string> Strings(const nlohmann::json& array) {
 port::dpdk::TelemetrySnapshot TelemetryOf(const std::string& document) {
   port::dpdk::TelemetrySnapshot t;
   t.document = document;
-  const nlohmann::json doc = nlohmann::json::parse(document, nullptr, false);
+  nlohmann::json doc = nlohmann::json::parse(document, nullptr, false);
   if (!doc.is_object()) return t;
   t.counters = FlatCounters(doc.value("counters", nlohmann::json::object()));
   for (const auto& core : doc.value("per_core", nlohmann::json::array())) {
@@ -107,6 +109,15 @@ port::dpdk::TelemetrySnapshot TelemetryOf(const std::string& document) {
     link.up = l.value("up", false);
     link.client = l.value("client", false);
     t.links.push_back(std::move(link));
+  }
+  // Telemetry answers one string of at most kTelemetryStringMax bytes: a larger document (many
+  // cores or links) leaves out what the other commands answer, saying where to find it.
+  for (const auto& [key, instead] :
+       {std::pair{"per_core", "/p2psip/core,N"}, std::pair{"links", "/p2psip/link,ID"},
+        std::pair{"ring", "/p2psip/ring"}}) {
+    if (t.document.size() < kTelemetryStringMax) break;
+    doc[key] = absl::StrCat("left out: see ", instead);
+    t.document = doc.dump();
   }
   return t;
 }

@@ -26,14 +26,17 @@
 //
 //   build/bench/forward_bench --port=dpdk-ring --dtls=on --seconds=3 --window=64
 //   bench/run_forward_bench.sh   (every combination, side by side, plus dpdk-testpmd)
+#include <fcntl.h>
 #include <poll.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_ring.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -45,6 +48,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "allocation_counter.h"
 #include "core/certificate_signer.h"
 #include "p2psip/buffer_pool.h"
@@ -73,7 +77,15 @@ constexpr char kOverlay[] = "bench.p2psip.test";
 constexpr size_t kMessages = 4096;  // signed in advance, sent round-robin (window < kMessages)
 
 struct Args {
-  std::string port = "dpdk-ring";  // dpdk-ring | kernel
+  std::string port = "dpdk-ring";  // dpdk-ring | dpdk | kernel
+  // --port=dpdk: F on this ethdev (a vdev of --eal, e.g. net_af_xdp0 on a veth) at f_at; L on a
+  // kernel socket at l_at in network namespace l_netns (the veth's other end).
+  // --port=kernel: F and L on kernel sockets at f_at and l_at (L in l_netns if given).
+  std::string device;
+  std::string eal;
+  std::string f_at;
+  std::string l_at;
+  std::string l_netns;
   bool dtls = true;
   double seconds = 3;
   size_t window = 64;
@@ -97,8 +109,18 @@ Args Parse(int argc, char** argv) {
     const std::string key = arg.substr(0, eq);
     const std::string value = eq == std::string::npos ? "" : arg.substr(eq + 1);
     uint64_t n = 0;
-    if (key == "--port" && (value == "dpdk-ring" || value == "kernel")) {
+    if (key == "--port" && (value == "dpdk-ring" || value == "dpdk" || value == "kernel")) {
       a.port = value;
+    } else if (key == "--device" && !value.empty()) {
+      a.device = value;
+    } else if (key == "--eal") {
+      a.eal = value;
+    } else if (key == "--f-at" && port::Endpoint::Parse(value)) {
+      a.f_at = value;
+    } else if (key == "--l-at" && port::Endpoint::Parse(value)) {
+      a.l_at = value;
+    } else if (key == "--l-netns" && !value.empty()) {
+      a.l_netns = value;
     } else if (key == "--dtls" && (value == "on" || value == "off")) {
       a.dtls = value == "on";
     } else if (key == "--seconds" && absl::SimpleAtod(value, &a.seconds) && a.seconds > 0 &&
@@ -113,15 +135,24 @@ Args Parse(int argc, char** argv) {
                key == "--max-allocations-per-message" && absl::SimpleAtod(value, &x) && x >= 0) {
       a.max_allocations = x;
     } else {
-      std::fprintf(stderr,
-                   "usage: forward_bench [--port=dpdk-ring|kernel] [--dtls=on|off] [--seconds=3]\n"
-                   "                     [--window=64] [--padding=100] [--poll-nap-us=0]\n"
-                   "                     [--max-allocations-per-message=X]\n"
-                   "bad argument: %s\n",
-                   arg.c_str());
+      std::fprintf(
+          stderr,
+          "usage: forward_bench [--port=dpdk-ring|dpdk|kernel] [--dtls=on|off] [--seconds=3]\n"
+          "                     [--device=ETHDEV --eal=\"EAL ARGS\"] [--f-at=ADDR:PORT]\n"
+          "                     [--l-at=ADDR:PORT] [--l-netns=NAME]\n"
+          "                     [--window=64] [--padding=100] [--poll-nap-us=0]\n"
+          "                     [--max-allocations-per-message=X]\n"
+          "bad argument: %s\n",
+          arg.c_str());
       std::exit(2);
     }
   }
+  if (a.port == "dpdk" && (a.device.empty() || a.f_at.empty() || a.l_at.empty())) {
+    std::fprintf(stderr, "forward_bench: --port=dpdk needs --device, --f-at and --l-at\n");
+    std::exit(2);
+  }
+  if (a.f_at.empty()) a.f_at = a.port == "kernel" ? "127.0.0.1:0" : "198.18.0.1:6084";
+  if (a.l_at.empty()) a.l_at = a.port == "kernel" ? "127.0.0.2:0" : "198.18.0.2:6084";
   return a;
 }
 
@@ -238,17 +269,44 @@ std::unique_ptr<port::Port> RingPort(rte_ring* rx, rte_ring* tx, const char* nam
   return std::move((*group)[0]);
 }
 
-std::unique_ptr<PortPair> MakePorts(const std::string& kind) {
+// A kernel UDP port at `at`, made inside network namespace `netns` (if given; the socket stays
+// there when this thread goes back to its own).
+std::unique_ptr<port::Port> KernelPort(const std::string& at, const std::string& netns) {
+  int home = -1;
+  if (!netns.empty()) {
+    home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    const int there = open(("/var/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
+    if (home < 0 || there < 0 || setns(there, CLONE_NEWNET) != 0) {
+      Die("cannot enter network namespace " + netns + ": " + std::strerror(errno));
+    }
+    close(there);
+  }
+  port::UdpPortOptions o;
+  o.bind = *port::Endpoint::Parse(at);
+  auto group = port::UdpPort::CreateGroup(o, 1);
+  if (home >= 0) {
+    if (setns(home, CLONE_NEWNET) != 0) Die(std::string("setns back: ") + std::strerror(errno));
+    close(home);
+  }
+  if (!group.ok()) Die("UdpPort at " + at + ": " + group.status().ToString());
+  return std::move((*group)[0]);
+}
+
+std::unique_ptr<PortPair> MakePorts(const Args& args) {
   auto p = std::make_unique<PortPair>();
-  if (kind == "kernel") {
-    port::UdpPortOptions o;
-    o.bind = *port::Endpoint::Parse("127.0.0.1:0");
-    auto f = port::UdpPort::CreateGroup(o, 1);
-    o.bind = *port::Endpoint::Parse("127.0.0.2:0");
-    auto l = port::UdpPort::CreateGroup(o, 1);
-    if (!f.ok() || !l.ok()) Die("UdpPort: " + (f.ok() ? l.status() : f.status()).ToString());
-    p->f = std::move((*f)[0]);
-    p->l = std::move((*l)[0]);
+  if (args.port == "kernel") {
+    p->f = KernelPort(args.f_at, "");
+    p->l = KernelPort(args.l_at, args.l_netns);
+    return p;
+  }
+  if (args.port == "dpdk") {
+    port::DpdkPortOptions o;
+    o.device = args.device;
+    o.stack.local = *port::Endpoint::Parse(args.f_at);
+    auto group = port::DpdkPort::CreateGroup(o, 1);
+    if (!group.ok()) Die(group.status().ToString());
+    p->f = std::move((*group)[0]);
+    p->l = KernelPort(args.l_at, args.l_netns);
     return p;
   }
   rte_ring* f_to_l = rte_ring_create("fwd_fl", 4096, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -256,8 +314,8 @@ std::unique_ptr<PortPair> MakePorts(const std::string& kind) {
   if (f_to_l == nullptr || l_to_f == nullptr) Die("rte_ring_create failed");
   p->rings = {f_to_l, l_to_f};
   // The addresses never leave the process (net_ring): 198.18.0.0/15, the benchmarking range.
-  p->f = RingPort(l_to_f, f_to_l, "fwd_f", "198.18.0.1:6084", 1);
-  p->l = RingPort(f_to_l, l_to_f, "fwd_l", "198.18.0.2:6084", 2);
+  p->f = RingPort(l_to_f, f_to_l, "fwd_f", args.f_at.c_str(), 1);
+  p->l = RingPort(f_to_l, l_to_f, "fwd_l", args.l_at.c_str(), 2);
   return p;
 }
 
@@ -362,6 +420,9 @@ struct Result {
   uint64_t returned = 0;
   uint64_t forwarded_by_f = 0;  // F's own counter over the whole run
   uint64_t f_allocations = 0;   // heap allocations by F's forwarding thread while measuring
+  // F's time in bursts that had input, over the whole run: forwarded_by_f / f_busy_us is what
+  // its core forwards per second of work, whatever share of the core the load left it.
+  uint64_t f_busy_us = 0;
   double p50_us = 0, p99_us = 0;
 };
 
@@ -466,7 +527,10 @@ Result RunDtls(const Args& args, Pki& pki, const Member& f, const Member& l, Por
   const uint64_t report_by = clock.NowUs() + 1'200'000;
   while (clock.NowUs() < report_by) pump(NowNs(), false);
   for (const auto& report : (*rt)->control().reports()) {
-    if (report) r.forwarded_by_f += report->node.forwarded;
+    if (report) {
+      r.forwarded_by_f += report->node.forwarded;
+      r.f_busy_us += report->worker.busy_us;
+    }
   }
   stop = true;
   control.join();
@@ -481,6 +545,7 @@ Result RunPlain(const Args& args, Pki& pki, const Member& f, const Member& l, Po
   const port::Endpoint l_at = ports.l->local_endpoint();
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> forwarded{0};
+  std::atomic<uint64_t> busy_us{0};
   std::thread forwarder([&] {
     auto signer = pki.Signer(f);
     runtime::CryptoRandom random;
@@ -492,7 +557,9 @@ Result RunPlain(const Args& args, Pki& pki, const Member& f, const Member& l, Po
     node.OnLinkUp(kLinkToL, l.id, clock.NowMs(), &outbox);
     std::vector<port::RxDatagram> rx(32);
     std::vector<port::TxDatagram> tx;
+    uint64_t busy_ns = 0;
     while (!stop.load(std::memory_order_relaxed)) {
+      const uint64_t t0 = NowNs();
       const size_t n = ports.f->RxBurst(rx);
       if (n == 0) {
         // As the worker does: a kernel port sleeps in poll(), a poll-mode port spins.
@@ -511,8 +578,10 @@ Result RunPlain(const Args& args, Pki& pki, const Member& f, const Member& l, Po
       }
       ports.f->TxBurst(tx);
       for (auto& s : outbox.sends) RecycleBuffer(s.message);
+      busy_ns += NowNs() - t0;
     }
     forwarded = node.counters().forwarded;
+    busy_us = busy_ns / 1000;
   });
   std::vector<port::RxDatagram> rx(32);
   std::vector<port::TxDatagram> tx;
@@ -537,6 +606,7 @@ Result RunPlain(const Args& args, Pki& pki, const Member& f, const Member& l, Po
   stop = true;
   forwarder.join();
   r.forwarded_by_f = forwarded;
+  r.f_busy_us = busy_us;
   return r;
 }
 
@@ -547,10 +617,20 @@ int main(int argc, char** argv) {
   using namespace p2psip;
   const Args args = Parse(argc, argv);
   std::unique_ptr<port::dpdk::Eal> eal;
-  if (args.port == "dpdk-ring") {
-    auto e = port::dpdk::Eal::Init(
-        {"forward_bench", "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "512",
-         "--file-prefix=p2psip-fwd-" + std::to_string(getpid()), "--log-level=lib.eal:warning"});
+  if (args.port != "kernel") {
+    std::vector<std::string> eal_args = {"forward_bench",
+                                         "--no-huge",
+                                         "--no-pci",
+                                         "--no-shconf",
+                                         "--no-telemetry",
+                                         "-m",
+                                         "512",
+                                         "--file-prefix=p2psip-fwd-" + std::to_string(getpid()),
+                                         "--log-level=lib.eal:warning"};
+    for (absl::string_view a : absl::StrSplit(args.eal, ' ', absl::SkipEmpty())) {
+      eal_args.emplace_back(a);
+    }
+    auto e = port::dpdk::Eal::Init(eal_args);
     if (!e.ok()) Die(e.status().ToString());
     eal = *std::move(e);
     eal->RemoveRuntimeDirOnExit();
@@ -563,7 +643,7 @@ int main(int argc, char** argv) {
   auto messages = SignedPings(*l_signer, l.id, args.padding, kBase);
   const size_t message_bytes = messages[0].size();
   Load load(std::move(messages), kBase, args.window);
-  auto ports = MakePorts(args.port);
+  auto ports = MakePorts(args);
   g_count_allocations = true;
   const Result r =
       args.dtls ? RunDtls(args, pki, f, l, *ports, load) : RunPlain(args, pki, f, l, *ports, load);
@@ -571,11 +651,13 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"port\": \"%s\", \"dtls\": %s, \"window\": %zu, \"message_bytes\": %zu, "
       "\"seconds\": %.2f, \"forwarded_per_s\": %.0f, \"p50_us\": %.1f, \"p99_us\": %.1f, "
-      "\"allocations_per_message\": %.3f, \"sent\": %llu, \"lost\": %llu, "
+      "\"allocations_per_message\": %.3f, \"busy_capacity_per_s\": %.0f, \"sent\": %llu, \"lost\": "
+      "%llu, "
       "\"forwarded_by_f\": %llu, \"other\": %llu}\n",
       args.port.c_str(), args.dtls ? "true" : "false", args.window, message_bytes, r.seconds,
       r.returned / r.seconds, r.p50_us, r.p99_us,
       r.returned > 0 ? static_cast<double>(r.f_allocations) / r.returned : 0.0,
+      r.f_busy_us > 0 ? r.forwarded_by_f * 1e6 / static_cast<double>(r.f_busy_us) : 0.0,
       static_cast<unsigned long long>(load.sent()), static_cast<unsigned long long>(load.lost()),
       static_cast<unsigned long long>(r.forwarded_by_f),
       static_cast<unsigned long long>(load.other()));

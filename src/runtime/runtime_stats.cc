@@ -21,6 +21,7 @@ constexpr size_t kMinimumBudget = 1000;
 
 json CountersJson(const WorkerCounters& c) {
   return {{"turns", c.turns},
+          {"busy_us", c.busy_us},
           {"rx_bursts", c.rx_bursts},
           {"tx_bursts", c.tx_bursts},
           {"steered_away", c.steered_away},

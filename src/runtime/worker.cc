@@ -58,8 +58,10 @@ void Worker::Run(const std::atomic<bool>& stop) {
 void Worker::Turn(int max_wait_ms) {
   ++counters_.turns;
   uint64_t now_us = clock_->NowUs();
+  const uint64_t turn_start_us = now_us;
+  const uint64_t bursts_before = counters_.rx_bursts;
   TakeSnapshot(now_us);
-  DrainRings(options_.max_ring_messages_per_turn, now_us);
+  const size_t drained = DrainRings(options_.max_ring_messages_per_turn, now_us);
   Receive(now_us);
   now_us = clock_->NowUs();
   links_.OnTimer(now_us, &events_);
@@ -76,6 +78,9 @@ void Worker::Turn(int max_wait_ms) {
   outgoing_.Flush();
   // Nothing of the snapshot is held past here: the control part may free older ones.
   qsbr_->Quiescent(index_);
+  if (drained > 0 || counters_.rx_bursts != bursts_before) {
+    counters_.busy_us += clock_->NowUs() - turn_start_us;
+  }
   Sleep(max_wait_ms, now_us);
 }
 

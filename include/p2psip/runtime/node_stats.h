@@ -20,6 +20,9 @@ namespace p2psip::runtime {
 // Per-worker counters of the runtime itself (beyond the port's, the links' and the Node's).
 struct WorkerCounters {
   uint64_t turns = 0;
+  // Time in turns that had input (datagrams or ring messages), up to the wait: the worker's
+  // load. busy_us over wall time is its utilisation; messages over busy_us its cost per message.
+  uint64_t busy_us = 0;
   uint64_t rx_bursts = 0;
   uint64_t tx_bursts = 0;
   uint64_t steered_away = 0;         // datagrams received here for a flow another worker owns

@@ -1,5 +1,6 @@
 #include "p2psip/port/net_stack.h"
 
+#include <bit>
 #include <cstring>
 
 #include "absl/strings/str_format.h"
@@ -119,10 +120,41 @@ bool IsExtensionHeader(uint8_t next) {
 }  // namespace
 
 uint32_t ChecksumAdd(uint32_t sum, std::span<const uint8_t> bytes) {
-  size_t i = 0;
-  for (; i + 1 < bytes.size(); i += 2) sum += Get16(bytes.data() + i);
-  if (i < bytes.size()) sum += uint32_t{bytes[i]} << 8;
-  // Fold now and then so that a long payload cannot overflow 32 bits.
+  // RFC 1071 §2: the one's complement sum does not depend on byte order, so the words are
+  // summed in the machine's order, 8 bytes at a time as two 32-bit halves into 64 bits (no
+  // overflow below 2^32 words), folded to 16 bits and swapped into network order at the end.
+  const uint8_t* p = bytes.data();
+  size_t n = bytes.size();
+  uint64_t acc = 0;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    acc += (w & 0xffffffffu) + (w >> 32);
+  }
+  if (n >= 4) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    acc += w;
+    p += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    uint16_t w;
+    std::memcpy(&w, p, 2);
+    acc += w;
+    p += 2;
+    n -= 2;
+  }
+  if (n == 1) {  // the odd byte is the high half of a word padded with zero
+    const uint16_t w =
+        static_cast<uint16_t>(*p << (std::endian::native == std::endian::big ? 8 : 0));
+    acc += w;
+  }
+  while ((acc >> 16) != 0) acc = (acc & 0xffff) + (acc >> 16);
+  if constexpr (std::endian::native == std::endian::little) {
+    acc = ((acc & 0xff) << 8) | (acc >> 8);
+  }
+  sum += static_cast<uint32_t>(acc);
   return (sum & 0xffff) + (sum >> 16);
 }
 
@@ -579,19 +611,19 @@ size_t NetStack::FinishIcmp6(uint8_t* frame, const MacAddress& to_mac, const Ipv
   return kEthernetHeader + kIpv6Header + icmp_len;
 }
 
-std::optional<Endpoint> NetStack::NextHop(const Endpoint& to) const {
-  if (to.family != options_.local.family) return std::nullopt;
+const Endpoint* NetStack::NextHop(const Endpoint& to) const {
+  if (to.family != options_.local.family) return nullptr;
   if (!ipv6_) {
     const uint32_t ip = Ipv4Of(to);
-    if (ip == 0 || ip == local_ip_) return std::nullopt;
-    if ((ip & netmask_) == (local_ip_ & netmask_)) return Ipv4Endpoint(ip);
+    if (ip == 0 || ip == local_ip_) return nullptr;
+    if ((ip & netmask_) == (local_ip_ & netmask_)) return &to;
     if (options_.gateway.has_value() && options_.gateway->family == Endpoint::Family::kIpv4) {
-      return Ipv4Endpoint(Ipv4Of(*options_.gateway));
+      return &*options_.gateway;
     }
-    return std::nullopt;
+    return nullptr;
   }
   const uint8_t* a = to.address.data();
-  if (IsUnspecified6(a) || IsMulticast6(a) || IsOurIpv6(a)) return std::nullopt;
+  if (IsUnspecified6(a) || IsMulticast6(a) || IsOurIpv6(a)) return nullptr;
   // On-link: link-local, or the node's prefix.
   bool on_link = IsLinkLocal6(a);
   if (!on_link) {
@@ -600,22 +632,31 @@ std::optional<Endpoint> NetStack::NextHop(const Endpoint& to) const {
     on_link = std::memcmp(a, local6_.data(), bytes) == 0 &&
               (bits == 0 || ((a[bytes] ^ local6_[bytes]) & (0xff00u >> bits)) == 0);
   }
-  if (on_link) return Ipv6Endpoint(a);
+  if (on_link) return &to;
   if (options_.gateway.has_value() && options_.gateway->family == Endpoint::Family::kIpv6) {
-    return Ipv6Endpoint(options_.gateway->address.data());
+    return &*options_.gateway;
   }
-  return std::nullopt;
+  return nullptr;
+}
+
+NetStack::NeighbourKey NetStack::KeyOf(const Endpoint& address) {
+  NeighbourKey k;
+  std::memcpy(&k.high, address.address.data(), 8);
+  std::memcpy(&k.low, address.address.data() + 8, 8);
+  k.family = static_cast<uint8_t>(address.family);
+  return k;
 }
 
 NetStack::NeighbourEntry* NetStack::Entry(const Endpoint& address, bool create) {
-  auto it = neighbours_.find(address);
+  const NeighbourKey key = KeyOf(address);
+  auto it = neighbours_.find(key);
   if (it != neighbours_.end()) return &it->second;
   if (!create) return nullptr;
   if (neighbours_.size() >= options_.neighbour_capacity) {
     ++counters_.neighbour_cache_full;
     return nullptr;
   }
-  return &neighbours_[address];
+  return &neighbours_[key];
 }
 
 void NetStack::Learn(uint32_t ipv4, const MacAddress& mac) { Learn(Ipv4Endpoint(ipv4), mac); }
@@ -644,9 +685,7 @@ std::span<const NetStack::Learnt> NetStack::TakeLearnt() {
 }
 
 std::optional<MacAddress> NetStack::Neighbour(const Endpoint& address) const {
-  Endpoint key = address;
-  key.port = 0;
-  auto it = neighbours_.find(key);
+  auto it = neighbours_.find(KeyOf(address));
   if (it == neighbours_.end() || !it->second.resolved) return std::nullopt;
   return it->second.mac;
 }
@@ -656,20 +695,20 @@ std::optional<MacAddress> NetStack::Neighbour(uint32_t ipv4) const {
 }
 
 NetStack::TxVerdict NetStack::Resolve(const Endpoint& to, MacAddress* next_hop) {
-  const std::optional<Endpoint> hop = NextHop(to);
-  if (!hop.has_value()) {
+  const Endpoint* hop = NextHop(to);
+  if (hop == nullptr) {
     ++counters_.tx_unroutable;
     return TxVerdict::kUnroutable;
   }
-  auto it = neighbours_.find(*hop);
+  auto it = neighbours_.find(KeyOf(*hop));
   if (it == neighbours_.end() || !it->second.resolved) return TxVerdict::kResolve;
   *next_hop = it->second.mac;
   return TxVerdict::kReady;
 }
 
 bool NetStack::ResolutionDue(const Endpoint& to, uint64_t now_ns) {
-  const std::optional<Endpoint> hop = NextHop(to);
-  if (!hop.has_value()) return false;
+  const Endpoint* hop = NextHop(to);
+  if (hop == nullptr) return false;
   NeighbourEntry* e = Entry(*hop, true);
   if (e == nullptr || e->resolved) return false;
   if (e->requested && now_ns - e->last_request_ns < options_.arp_retry_ns) return false;
@@ -695,8 +734,8 @@ void NetStack::WriteArp(uint8_t* frame, uint16_t op, const MacAddress& to,
 }
 
 size_t NetStack::WriteArpRequest(const Endpoint& to, std::span<uint8_t> out) {
-  const std::optional<Endpoint> hop = NextHop(to);
-  if (ipv6_ || !hop.has_value() || out.size() < kMinFrame) return 0;
+  const Endpoint* hop = NextHop(to);
+  if (ipv6_ || hop == nullptr || out.size() < kMinFrame) return 0;
   // Target MAC unknown: 0.
   WriteArp(out.data(), kArpRequest, kBroadcast, MacAddress{}, Ipv4Of(*hop));
   ++counters_.tx_arp_requests;
@@ -704,9 +743,9 @@ size_t NetStack::WriteArpRequest(const Endpoint& to, std::span<uint8_t> out) {
 }
 
 size_t NetStack::WriteNeighborSolicitation(const Endpoint& to, std::span<uint8_t> out) {
-  const std::optional<Endpoint> hop = NextHop(to);
+  const Endpoint* hop = NextHop(to);
   constexpr size_t kSolicitation = kEthernetHeader + kIpv6Header + kNdMessage + 8;
-  if (!ipv6_ || !hop.has_value() || out.size() < kSolicitation) return 0;
+  if (!ipv6_ || hop == nullptr || out.size() < kSolicitation) return 0;
   const uint8_t* target = hop->address.data();
   uint8_t* ns = out.data() + kEthernetHeader + kIpv6Header;
   std::memset(ns, 0, kNdMessage + 8);

@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
-"""The forwarding table of the README, in one run: forward_bench on every port and DTLS setting,
-interleaved, `--repetitions` times each (medians), beside dpdk-testpmd on the same vdev and the
-AES-128-GCM bound BoringSSL reaches on this machine (dtls_bench).
+"""The forwarding table of the README, in one run (as root): forward_bench on every port and
+DTLS setting, interleaved, `--repetitions` times each (medians), beside dpdk-testpmd on the
+same vdevs and the AES-128-GCM bound BoringSSL reaches on this machine (dtls_bench).
 
     python3 bench/run_forward_bench.py --build build [--seconds 3] [--repetitions 3]
 
-Prints a Markdown table and, with --json FILE, writes every run's numbers.
+Two set-ups, each with the forwarder F on the DPDK port and, for comparison, on the kernel's
+UDP sockets, the load peer L the same:
+  - in-process: F on a net_ring ethdev, L on its other end; kernel: F and L on loopback;
+  - a veth pair between two network namespaces (198.18.0.0/15, made and removed here): F on
+    net_af_xdp on one end, L on a kernel socket in the other namespace; kernel: F on a kernel
+    socket on the same veth end.
+Prints a Markdown table; --json FILE writes every run.
 """
 import argparse
 import json
@@ -15,53 +21,114 @@ import statistics
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "dpdk"))
+from netns import KERNEL, NODE, VethPair, run  # noqa: E402
 
-def run(cmd, timeout):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+def forward(build, case, dtls, seconds, window, pair):
+    cmd = [os.path.join(build, "bench", "forward_bench"), f"--dtls={'on' if dtls else 'off'}",
+           f"--seconds={seconds}", f"--window={window}"]
+    if case == "dpdk-ring":
+        cmd += ["--port=dpdk-ring"]
+    elif case == "kernel-loopback":
+        cmd += ["--port=kernel"]
+    elif case == "af_xdp-veth":
+        cmd = ["ip", "netns", "exec", pair.ns_a] + cmd + [
+            "--port=dpdk", "--device=net_af_xdp0",
+            f"--eal=--vdev=net_af_xdp0,iface={pair.veth_a},start_queue=0,queue_count=1",
+            f"--f-at={NODE}:6084", f"--l-at={KERNEL}:0", f"--l-netns={pair.ns_b}"]
+    elif case == "kernel-veth":
+        cmd = ["ip", "netns", "exec", pair.ns_a] + cmd + [
+            "--port=kernel", f"--f-at={NODE}:0", f"--l-at={KERNEL}:0", f"--l-netns={pair.ns_b}"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     if p.returncode != 0:
         sys.exit(f"run_forward_bench: {' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-2000:]}")
-    return p.stdout
+    return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def forward(build, port, dtls, seconds, window):
-    out = run([os.path.join(build, "bench", "forward_bench"), f"--port={port}",
-               f"--dtls={'on' if dtls else 'off'}", f"--seconds={seconds}", f"--window={window}"],
-              timeout=120)
-    return json.loads(out.strip().splitlines()[-1])
+def veth_kernel_side(pair, on):
+    """Namespace A's end of the veth for F's kernel socket (address, ARP, checksums computed),
+    or handed back to DPDK (no address, no ARP: the DPDK port's stack answers)."""
+    if on:
+        run("ip", "addr", "add", f"{NODE}/24", "dev", pair.veth_a, ns=pair.ns_a)
+        run("ip", "link", "set", pair.veth_a, "arp", "on", ns=pair.ns_a)
+        run("ethtool", "-K", pair.veth_a, "tx", "off", ns=pair.ns_a)
+    else:
+        run("ip", "addr", "flush", "dev", pair.veth_a, ns=pair.ns_a)
+        run("ip", "link", "set", pair.veth_a, "arp", "off", ns=pair.ns_a)
+        run("ip", "neigh", "flush", "dev", pair.veth_b, ns=pair.ns_b)
 
 
-def testpmd(seconds, size):
-    """dpdk-testpmd, one forwarding core, macswap on a looped net_ring0: the vdev's own ceiling
-    when the application touches each packet's header and nothing else."""
-    prefix = f"p2psip-testpmd-{os.getpid()}"
-    cmd = ["timeout", "-s", "INT", str(seconds + 3), "dpdk-testpmd", "--no-huge", "--no-pci",
-           "--no-shconf", f"--file-prefix={prefix}", "-m", "512", "-l", "0,1",
-           "--vdev=net_ring0", "--", "--port-topology=loop", "--forward-mode=macswap",
-           "--tx-first", f"--txpkts={size}", "--nb-cores=1", "--total-num-mbufs=8192",
-           "--stats-period=1"]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30)
-    subprocess.run(["rm", "-rf", f"/var/run/dpdk/{prefix}"], check=False)
-    rates = [int(m) for m in re.findall(r"Rx-pps:\s+(\d+)", p.stdout)]
-    if len(rates) < 3:
-        sys.exit(f"run_forward_bench: no rates from dpdk-testpmd:\n{p.stdout[-2000:]}{p.stderr[-2000:]}")
-    return statistics.median(rates[1:])  # the first period includes start-up
+def testpmd_rates(proc):
+    out = proc.communicate(timeout=60)[0]
+    rates = [int(m) for m in re.findall(r"Rx-pps:\s+(\d+)", out)]
+    busy = [r for r in rates if r > 0][1:]  # the first period includes start-up
+    if len(busy) < 2:
+        sys.exit(f"run_forward_bench: no rates from dpdk-testpmd:\n{out[-2000:]}")
+    return statistics.median(busy)
+
+
+def testpmd(cmd_prefix, prefix, lcores, vdev, size, seconds, first):
+    """dpdk-testpmd, one forwarding core in macswap mode (each frame's header touched, nothing
+    else), for `seconds`."""
+    cmd = cmd_prefix + ["timeout", "-s", "INT", str(seconds), "dpdk-testpmd", "--no-huge",
+                        "--no-pci", "--no-shconf", f"--file-prefix={prefix}", "-m", "512",
+                        f"--lcores={lcores}", f"--vdev={vdev}", "--", "--port-topology=loop",
+                        "--forward-mode=macswap", f"--txpkts={size}", "--nb-cores=1",
+                        "--total-num-mbufs=8192", "--stats-period=1"] + (
+                            ["--tx-first"] if first else [])
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def testpmd_ring(size):
+    """A looped net_ring0: one burst circulates through the forwarding core and the ring."""
+    prefix = f"p2psip-tpmd-{os.getpid()}"
+    try:
+        return testpmd_rates(testpmd([], prefix, "0@0,1@1", "net_ring0", size, 6, True))
+    finally:
+        subprocess.run(["rm", "-rf", f"/var/run/dpdk/{prefix}"], check=False)
+
+
+def testpmd_af_xdp(pair, size):
+    """One testpmd on each end of the veth, both on net_af_xdp: frames bounce between them;
+    the rate A's forwarding core receives."""
+    prefixes = [f"p2psip-tpmd-a-{os.getpid()}", f"p2psip-tpmd-b-{os.getpid()}"]
+    try:
+        b = testpmd(["ip", "netns", "exec", pair.ns_b], prefixes[1], "0@0,1@1",
+                    f"net_af_xdp0,iface={pair.veth_b},start_queue=0,queue_count=1", size, 11,
+                    False)
+        import time
+        time.sleep(2)
+        a = testpmd(["ip", "netns", "exec", pair.ns_a], prefixes[0], "0@1,1@0",
+                    f"net_af_xdp0,iface={pair.veth_a},start_queue=0,queue_count=1", size, 8, True)
+        rate = testpmd_rates(a)
+        testpmd_rates(b)
+        return rate
+    finally:
+        for p in prefixes:
+            subprocess.run(["rm", "-rf", f"/var/run/dpdk/{p}"], check=False)
 
 
 def aes_gcm_bound(build):
-    """Seal+open of one ~800-byte record (the message) and one ~100-byte one (its framing ACK),
-    BoringSSL's raw AES-128-GCM, median of 3: a forwarder opens and seals both per message."""
-    out = run([os.path.join(build, "bench", "dtls_bench"), "--benchmark_filter=AesGcmSealOpen/(100|1000)$",
-               "--benchmark_repetitions=3", "--benchmark_report_aggregates_only=true",
-               "--benchmark_format=json"], timeout=300)
+    """Seal+open of one 1000-byte record (the message) and one 100-byte one (its framing ACK),
+    BoringSSL's raw AES-128-GCM, median of 3: a forwarder opens one of each and seals one of
+    each per message."""
+    p = subprocess.run([os.path.join(build, "bench", "dtls_bench"),
+                        "--benchmark_filter=AesGcmSealOpen/(100|1000)$",
+                        "--benchmark_repetitions=3", "--benchmark_report_aggregates_only=true",
+                        "--benchmark_format=json"], capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        sys.exit(f"run_forward_bench: dtls_bench failed:\n{p.stderr[-2000:]}")
     rate = {}
-    for b in json.loads(out)["benchmarks"]:
+    for b in json.loads(p.stdout)["benchmarks"]:
         if b.get("aggregate_name") == "median":
             rate[b["run_name"].split("/")[1]] = b["items_per_second"]
     return 1 / (1 / rate["1000"] + 1 / rate["100"]), rate
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build")
     ap.add_argument("--seconds", type=float, default=3)
     ap.add_argument("--repetitions", type=int, default=3)
@@ -69,41 +136,56 @@ def main():
     ap.add_argument("--json", help="write every run here")
     args = ap.parse_args()
 
-    cases = [(p, d) for d in (True, False) for p in ("dpdk-ring", "kernel")]
+    cases = [(c, d) for d in (True, False)
+             for c in ("dpdk-ring", "kernel-loopback", "af_xdp-veth", "kernel-veth")]
     runs = {c: [] for c in cases}
-    for rep in range(args.repetitions):
-        for c in cases:
-            r = forward(args.build, c[0], c[1], args.seconds, args.window)
-            print(f"[{rep + 1}/{args.repetitions}] {c[0]:9} dtls={'on ' if c[1] else 'off'} "
-                  f"{r['forwarded_per_s']:>9.0f}/s p50 {r['p50_us']:.1f} us p99 {r['p99_us']:.1f} us "
-                  f"lost {r['lost']}", file=sys.stderr)
-            if r["forwarded_by_f"] < r["forwarded_per_s"] * r["seconds"]:
-                sys.exit(f"run_forward_bench: F forwarded fewer than L counted: {r}")
-            runs[c].append(r)
-    size = runs[cases[0]][0]["message_bytes"]
-    pmd = testpmd(5, size)
+    with VethPair("fwd") as pair:
+        for rep in range(args.repetitions):
+            for c in cases:
+                if c[0] == "kernel-veth":
+                    veth_kernel_side(pair, True)
+                try:
+                    r = forward(args.build, c[0], c[1], args.seconds, args.window, pair)
+                finally:
+                    if c[0] == "kernel-veth":
+                        veth_kernel_side(pair, False)
+                print(f"[{rep + 1}/{args.repetitions}] {c[0]:15} dtls={'on ' if c[1] else 'off'}"
+                      f" {r['forwarded_per_s']:>9.0f}/s p50 {r['p50_us']:.1f} us p99 "
+                      f"{r['p99_us']:.1f} us, F busy-capacity {r['busy_capacity_per_s']:.0f}/s,"
+                      f" allocations {r['allocations_per_message']}", file=sys.stderr, flush=True)
+                if r["lost"] != 0 or r["forwarded_by_f"] < r["forwarded_per_s"] * r["seconds"]:
+                    sys.exit(f"run_forward_bench: lost messages or F's count disagrees: {r}")
+                runs[c].append(r)
+        size = runs[cases[0]][0]["message_bytes"]
+        pmd_xdp = testpmd_af_xdp(pair, size)
+    pmd_ring = testpmd_ring(size)
     bound, gcm = aes_gcm_bound(args.build)
 
     def med(c, key):
         return statistics.median(r[key] for r in runs[c])
 
     print(f"\nOne worker core forwarding {size}-byte Ping requests (window {args.window}), "
-          f"medians of {args.repetitions} runs of {args.seconds} s:\n")
-    print("| port | DTLS | forwarded/s | vs kernel | p50 µs | p99 µs |")
-    print("|---|---|---:|---:|---:|---:|")
+          f"medians of {args.repetitions} runs of {args.seconds:g} s, all in one run:\n")
+    print("| forwarder's port | DTLS | forwarded/s | vs kernel | F's capacity/s | p50 µs | p99 µs |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    kernel_of = {"dpdk-ring": "kernel-loopback", "kernel-loopback": "kernel-loopback",
+                 "af_xdp-veth": "kernel-veth", "kernel-veth": "kernel-veth"}
     for c in cases:
-        kernel = med(("kernel", c[1]), "forwarded_per_s")
+        k = med((kernel_of[c[0]], c[1]), "forwarded_per_s")
         print(f"| {c[0]} | {'on' if c[1] else 'off'} | {med(c, 'forwarded_per_s'):,.0f} | "
-              f"{med(c, 'forwarded_per_s') / kernel:.2f}× | {med(c, 'p50_us'):.1f} | {med(c, 'p99_us'):.1f} |")
-    print(f"| dpdk-testpmd macswap, net_ring | — | {pmd:,.0f} | | | |")
-    dtls = med(("dpdk-ring", True), "forwarded_per_s")
+              f"{med(c, 'forwarded_per_s') / k:.2f}× | {med(c, 'busy_capacity_per_s'):,.0f} | "
+              f"{med(c, 'p50_us'):.1f} | {med(c, 'p99_us'):.1f} |")
+    print(f"| dpdk-testpmd macswap, looped net_ring | — | {pmd_ring:,.0f} frames | | | | |")
+    print(f"| dpdk-testpmd macswap ×2, net_af_xdp both ends of the veth | — | {pmd_xdp:,.0f} frames | | | | |")
+    dtls = med(("dpdk-ring", True), "busy_capacity_per_s")
     print(f"\nAES-128-GCM bound (seal+open of a 1000-byte and a 100-byte record per message, "
-          f"{gcm['1000']:,.0f}/s and {gcm['100']:,.0f}/s): {bound:,.0f} messages/s; "
-          f"DPDK forwarding with DTLS reaches {100 * dtls / bound:.0f}% of it.")
+          f"{gcm['1000']:,.0f}/s and {gcm['100']:,.0f}/s): {bound:,.0f} messages/s; the DPDK "
+          f"forwarder's capacity with DTLS is {100 * dtls / bound:.0f}% of it.")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"runs": {f"{c[0]}/{'dtls' if c[1] else 'plain'}": runs[c] for c in cases},
-                       "testpmd_pps": pmd, "aes_gcm_bound": bound, "aes_gcm": gcm}, f, indent=1)
+                       "testpmd_ring_pps": pmd_ring, "testpmd_af_xdp_pps": pmd_xdp,
+                       "aes_gcm_bound": bound, "aes_gcm": gcm}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,10 @@ flag and target link-layer option, checksums reported good, no malformed packet,
 after the checksum was written) must be reported bad. Nothing is sent on any interface.
 """
 import argparse
-import os
-import shutil
-import subprocess
 import sys
+
+from tshark_oracle import expert_errors, require_tshark, write_pcaps
+from tshark_oracle import fields as tshark_fields
 
 ICMPV6_TYPES = {"ns": "135", "na": "136", "echo_request": "128", "echo_reply": "129"}
 FIELDS = ["frame.number", "ipv6.src", "ipv6.dst", "ipv6.hlim", "icmpv6.type",
@@ -22,24 +22,8 @@ FIELDS = ["frame.number", "ipv6.src", "ipv6.dst", "ipv6.hlim", "icmpv6.type",
 PREFS = ["-o", "udp.check_checksum:TRUE"]
 
 
-def run(cmd):
-    return subprocess.run(cmd, capture_output=True, text=True)
-
-
 def fields(pcap):
-    cmd = ["tshark", "-r", pcap, *PREFS, "-T", "fields", "-E", "separator=\t",
-           "-E", "occurrence=a", "-E", "aggregator=,"]
-    for f in FIELDS:
-        cmd += ["-e", f]
-    res = run(cmd)
-    if res.returncode != 0:
-        sys.exit(f"tshark failed on {pcap}: {res.stderr.strip()}")
-    rows = {}
-    for line in res.stdout.splitlines():
-        cols = line.split("\t")
-        cols += [""] * (len(FIELDS) - len(cols))
-        rows[int(cols[0])] = dict(zip(FIELDS, cols))
-    return rows
+    return tshark_fields(pcap, FIELDS, PREFS)
 
 
 def flag(value):
@@ -52,20 +36,11 @@ def main():
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
-    if shutil.which("tshark") is None:
-        msg = "tshark is not installed (deploy/install-deps.sh installs it)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            sys.exit(f"FAIL: {msg}; a conformance suite may not skip in CI")
-        print(f"SKIP: {msg}")
-        return 77
-
-    os.makedirs(args.out, exist_ok=True)
-    pcap = os.path.join(args.out, "nd.pcap")
-    manifest = os.path.join(args.out, "nd.manifest.tsv")
-    broken = os.path.join(args.out, "nd-broken.pcap")
-    res = run([args.writer, pcap, manifest, broken])
-    if res.returncode != 0:
-        sys.exit(f"nd_pcap_writer failed: {res.stdout}{res.stderr}")
+    skip = require_tshark()
+    if skip is not None:
+        return skip
+    pcap, manifest, broken = write_pcaps(args.writer, args.out, "nd.pcap", "nd.manifest.tsv",
+                                         "nd-broken.pcap")
 
     rows = fields(pcap)
     failures = []
@@ -102,10 +77,9 @@ def main():
         if row["_ws.expert.severity"]:
             failures.append(f"{where}: expert info {row['_ws.expert.severity']}")
 
-    expert = run(["tshark", "-r", pcap, *PREFS, "-q", "-z", "expert"])
-    if expert.returncode != 0 or any(l.strip().startswith("Errors")
-                                     for l in expert.stdout.splitlines()):
-        failures.append(f"tshark -z expert reports errors:\n{expert.stdout}")
+    errors, expert_out = expert_errors(pcap, PREFS)
+    if errors:
+        failures.append(f"tshark -z expert reports errors:\n{expert_out}")
 
     # The negative control: tshark must see the flipped bytes (checksum status 0: bad; 1: good).
     bad = fields(broken)

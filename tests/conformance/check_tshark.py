@@ -13,10 +13,10 @@ Wireshark 4.0's known deviations from the RFCs (reload-digest.md §14) are liste
 KNOWN_DEVIATIONS below and only ever relax the comparison for those fields.
 """
 import argparse
-import os
-import shutil
-import subprocess
 import sys
+
+from tshark_oracle import expert_errors, require_tshark, write_pcaps
+from tshark_oracle import fields as tshark_fields
 
 # Wireshark decodes these differently from the RFCs; the codec follows the RFCs.
 KNOWN_DEVIATIONS = {
@@ -28,55 +28,17 @@ KNOWN_DEVIATIONS = {
 }
 
 
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, **kw)
-
-
-def tshark_fields(pcap, fields):
-    cmd = ["tshark", "-r", pcap, "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a",
-           "-E", "aggregator=,"]
-    for f in fields:
-        cmd += ["-e", f]
-    res = run(cmd)
-    if res.returncode != 0:
-        sys.exit(f"tshark failed on {pcap}: {res.stderr.strip()}")
-    rows = {}
-    for line in res.stdout.splitlines():
-        cols = line.split("\t")
-        cols += [""] * (len(fields) - len(cols))
-        rows[int(cols[0])] = dict(zip(fields, cols))
-    return rows
-
-
-def expert_errors(pcap):
-    res = run(["tshark", "-r", pcap, "-q", "-z", "expert"])
-    if res.returncode != 0:
-        sys.exit(f"tshark -z expert failed on {pcap}: {res.stderr.strip()}")
-    out = res.stdout
-    errors = [l for l in out.splitlines() if l.strip().startswith("Errors")]
-    return errors, out
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--writer", required=True)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
-    if shutil.which("tshark") is None:
-        msg = "tshark is not installed (deploy/install-deps.sh installs it)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            sys.exit(f"FAIL: {msg}; a conformance suite may not skip in CI")
-        print(f"SKIP: {msg}")
-        return 77
-
-    os.makedirs(args.out, exist_ok=True)
-    pcap = os.path.join(args.out, "wire.pcap")
-    broken = os.path.join(args.out, "broken.pcap")
-    manifest = os.path.join(args.out, "wire.manifest.tsv")
-    res = run([args.writer, pcap, manifest, broken])
-    if res.returncode != 0:
-        sys.exit(f"wire_pcap_writer failed: {res.stdout}{res.stderr}")
+    skip = require_tshark()
+    if skip is not None:
+        return skip
+    pcap, manifest, broken = write_pcaps(args.writer, args.out, "wire.pcap",
+                                         "wire.manifest.tsv", "broken.pcap")
 
     expected = []
     with open(manifest) as f:

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "link/dtls_records.h"
 #include "link/peer_verification.h"
 #include "link/secure_io.h"
 #include "p2psip/buffer_pool.h"
@@ -79,6 +80,10 @@ struct SecureSession::Impl {
   std::string cipher;
   std::vector<std::vector<uint8_t>> received;
   SecureCounters counters;
+  // DTLS, once established (context option fast_records): application data records are sealed
+  // and opened here; BoringSSL keeps the rest (alerts, handshake retransmissions).
+  std::unique_ptr<internal::DtlsRecords> fast;
+  bool fast_tried = false;
 
   static ssl_verify_result_t VerifyPeer(SSL* connection, uint8_t* out_alert);
   ssl_verify_result_t Verify(uint8_t* out_alert);
@@ -86,7 +91,63 @@ struct SecureSession::Impl {
   void FailFromSsl(int ret);
   void Drive();
   void ReadRecords();
+  // After the handshake: switch to DtlsRecords when the context asks for it and the suite is
+  // AES-GCM (otherwise BoringSSL's records go on).
+  void MaybeGoFast();
+  // A datagram on the fast path: each record opened here or handed to BoringSSL.
+  void ReceiveFast(std::span<const uint8_t> datagram);
 };
+
+void SecureSession::Impl::MaybeGoFast() {
+  if (!dtls || fast_tried || state != State::kEstablished || !context->options().fast_records) {
+    return;
+  }
+  fast_tried = true;
+  absl::StatusOr<std::unique_ptr<internal::DtlsRecords>> records =
+      internal::DtlsRecords::Create(ssl.get(), role == SecureRole::kClient);
+  if (records.ok()) fast = *std::move(records);
+  ERR_clear_error();
+}
+
+void SecureSession::Impl::ReceiveFast(std::span<const uint8_t> datagram) {
+  while (!datagram.empty() && state == State::kEstablished) {
+    const size_t length = datagram.size() < internal::kDtlsRecordHeader
+                              ? 0
+                              : (size_t{datagram[11]} << 8) | datagram[12];
+    if (datagram.size() < internal::kDtlsRecordHeader ||
+        datagram.size() - internal::kDtlsRecordHeader < length) {
+      ++counters.bad_records_dropped;  // not whole records: the rest is junk
+      return;
+    }
+    const std::span<const uint8_t> record = datagram.first(internal::kDtlsRecordHeader + length);
+    datagram = datagram.subspan(record.size());
+    std::vector<uint8_t> plaintext = TakeBuffer();
+    switch (fast->OpenRecord(record, &plaintext)) {
+      case internal::DtlsRecords::Open::kOpened:
+        received.push_back(std::move(plaintext));
+        ++counters.records_opened;
+        break;
+      case internal::DtlsRecords::Open::kRejected:
+        RecycleBuffer(plaintext);
+        ++counters.bad_records_dropped;
+        break;
+      case internal::DtlsRecords::Open::kNotMine: {
+        RecycleBuffer(plaintext);
+        // An alert, a handshake retransmission, another epoch: BoringSSL's, as one datagram.
+        const uint64_t opened_before = counters.records_opened;
+        io.input = record;
+        io.input_offset = 0;
+        Drive();
+        io.input = {};
+        if (record[0] == internal::kContentApplicationData &&
+            counters.records_opened == opened_before) {
+          ++counters.bad_records_dropped;
+        }
+        break;
+      }
+    }
+  }
+}
 
 ssl_verify_result_t SecureSession::Impl::VerifyPeer(SSL* connection, uint8_t* out_alert) {
   auto* impl = static_cast<Impl*>(SSL_get_ex_data(connection, SessionIndex()));
@@ -252,6 +313,10 @@ absl::Status SecureSession::OnReceive(std::span<const uint8_t> ciphertext, uint6
   if (s.state == State::kFailed || s.state == State::kClosed) return s.status;
   s.now_ms = now_ms;
   internal::ClockScope clock(now_ms);
+  if (s.fast != nullptr) {
+    s.ReceiveFast(ciphertext);
+    return s.status;
+  }
   const internal::DtlsRecordScan scan =
       s.dtls ? internal::ScanDtlsRecords(ciphertext) : internal::DtlsRecordScan{};
   const uint64_t opened_before = s.counters.records_opened;
@@ -268,6 +333,7 @@ absl::Status SecureSession::OnReceive(std::span<const uint8_t> ciphertext, uint6
     }
     if (scan.malformed) ++s.counters.bad_records_dropped;
   }
+  s.MaybeGoFast();
   return s.status;
 }
 
@@ -284,6 +350,17 @@ absl::Status SecureSession::Send(std::span<const uint8_t> plaintext) {
     return absl::InvalidArgumentError(
         absl::StrCat("a record holds 1..", kMaxRecordPlaintext, " bytes, not ", plaintext.size()));
   }
+  if (s.fast != nullptr) {
+    std::vector<uint8_t> datagram = TakeBuffer();
+    if (!s.fast->Seal(plaintext, &datagram)) {
+      s.Fail(HandshakeFailure::kProtocol,
+             absl::ResourceExhaustedError("DTLS: this epoch's sequence numbers are spent"));
+      return s.status;
+    }
+    s.io.output.push_back(std::move(datagram));
+    ++s.counters.records_sealed;
+    return absl::OkStatus();
+  }
   internal::ClockScope clock(s.now_ms);
   const int n = SSL_write(s.ssl.get(), plaintext.data(), static_cast<int>(plaintext.size()));
   if (n != static_cast<int>(plaintext.size())) {
@@ -297,6 +374,14 @@ absl::Status SecureSession::Send(std::span<const uint8_t> plaintext) {
 void SecureSession::Close() {
   Impl& s = *impl_;
   if (s.state == State::kFailed || s.state == State::kClosed) return;
+  if (s.fast != nullptr && s.state == State::kEstablished) {
+    // Sealed here, so that its sequence number follows the records sent (BoringSSL's own
+    // counter stopped at the switch, and the peer would take its alert for a replay).
+    std::vector<uint8_t> datagram = TakeBuffer();
+    if (s.fast->SealCloseNotify(&datagram)) s.io.output.push_back(std::move(datagram));
+    s.state = State::kClosed;
+    return;
+  }
   internal::ClockScope clock(s.now_ms);
   if (s.state == State::kEstablished) SSL_shutdown(s.ssl.get());
   ERR_clear_error();
@@ -357,6 +442,7 @@ const std::optional<crypto::Certificate>& SecureSession::PeerCertificate() const
 }
 const std::vector<NodeId>& SecureSession::PeerNodeIds() const { return impl_->peer_node_ids; }
 std::string_view SecureSession::CipherSuite() const { return impl_->cipher; }
+bool SecureSession::fast_records() const { return impl_->fast != nullptr; }
 SecureRole SecureSession::role() const { return impl_->role; }
 const SecureCounters& SecureSession::counters() const { return impl_->counters; }
 

@@ -133,6 +133,9 @@ class SecureSession {
   const std::vector<NodeId>& PeerNodeIds() const;
   // The negotiated suite's IETF name; empty before the handshake completes.
   std::string_view CipherSuite() const;
+  // DTLS: whether application data records are sealed and opened on the fast path (context
+  // option fast_records, once established with an AES-GCM suite).
+  bool fast_records() const;
   SecureRole role() const;
   const SecureCounters& counters() const;
 

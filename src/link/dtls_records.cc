@@ -1,5 +1,6 @@
 #include "link/dtls_records.h"
 
+#include <openssl/mem.h>
 #include <openssl/nid.h>
 
 #include <cstring>
@@ -72,6 +73,7 @@ absl::StatusOr<std::unique_ptr<DtlsRecords>> DtlsRecords::Create(const SSL* ssl,
                          nullptr) ||
       !EVP_AEAD_CTX_init(r.open_.get(), aead, client ? server_key : client_key, key_len, kGcmTag,
                          nullptr)) {
+    OPENSSL_cleanse(block.data(), block.size());
     return absl::InternalError("EVP_AEAD_CTX_init failed");
   }
   std::memcpy(r.write_salt_.data(), client ? client_salt : server_salt, kSalt);
@@ -87,6 +89,7 @@ absl::StatusOr<std::unique_ptr<DtlsRecords>> DtlsRecords::Create(const SSL* ssl,
   // seen; anything older is refused.
   r.read_max_ = read & kSequenceMask;
   r.window_ = ~uint64_t{0};
+  OPENSSL_cleanse(block.data(), block.size());  // the keys live on in the AEAD contexts only
   return owned;
 }
 

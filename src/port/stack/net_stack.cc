@@ -30,7 +30,8 @@ constexpr uint8_t kIcmp6NeighborAdvertisement = 136;
 constexpr uint8_t kNdSourceLinkLayer = 1;
 constexpr uint8_t kNdTargetLinkLayer = 2;
 constexpr uint8_t kNdHopLimit = 255;
-constexpr uint8_t kNaRouter = 0x80, kNaSolicited = 0x40, kNaOverride = 0x20;
+// Neighbor Advertisement flags (RFC 4861 §4.4); the Router flag (0x80) is not interpreted.
+constexpr uint8_t kNaSolicited = 0x40, kNaOverride = 0x20;
 constexpr std::array<uint8_t, 16> kAllNodes = {0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 constexpr uint16_t kArpRequest = 1;
 constexpr uint16_t kArpReply = 2;

@@ -9,10 +9,9 @@ flag and target link-layer option, checksums reported good, no malformed packet,
 `tshark -z expert` reports no errors. A negative control (OUT/nd-broken.pcap, a byte flipped
 after the checksum was written) must be reported bad. Nothing is sent on any interface.
 """
-import argparse
 import sys
 
-from tshark_oracle import expert_errors, require_tshark, write_pcaps
+from tshark_oracle import expert_errors, start
 from tshark_oracle import fields as tshark_fields
 
 ICMPV6_TYPES = {"ns": "135", "na": "136", "echo_request": "128", "echo_reply": "129"}
@@ -31,16 +30,10 @@ def flag(value):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--writer", required=True)
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args()
-
-    skip = require_tshark()
-    if skip is not None:
-        return skip
-    pcap, manifest, broken = write_pcaps(args.writer, args.out, "nd.pcap", "nd.manifest.tsv",
-                                         "nd-broken.pcap")
+    paths = start("nd.pcap", "nd.manifest.tsv", "nd-broken.pcap")
+    if isinstance(paths, int):
+        return paths
+    pcap, manifest, broken = paths
 
     rows = fields(pcap)
     failures = []

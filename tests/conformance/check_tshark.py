@@ -12,10 +12,9 @@ length) must make tshark report an error, so the check cannot pass vacuously.
 Wireshark 4.0's known deviations from the RFCs (reload-digest.md §14) are listed in
 KNOWN_DEVIATIONS below and only ever relax the comparison for those fields.
 """
-import argparse
 import sys
 
-from tshark_oracle import expert_errors, require_tshark, write_pcaps
+from tshark_oracle import expert_errors, start
 from tshark_oracle import fields as tshark_fields
 
 # Wireshark decodes these differently from the RFCs; the codec follows the RFCs.
@@ -29,16 +28,10 @@ KNOWN_DEVIATIONS = {
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--writer", required=True)
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args()
-
-    skip = require_tshark()
-    if skip is not None:
-        return skip
-    pcap, manifest, broken = write_pcaps(args.writer, args.out, "wire.pcap",
-                                         "wire.manifest.tsv", "broken.pcap")
+    paths = start("wire.pcap", "wire.manifest.tsv", "broken.pcap")
+    if isinstance(paths, int):
+        return paths
+    pcap, manifest, broken = paths
 
     expected = []
     with open(manifest) as f:

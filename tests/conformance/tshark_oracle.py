@@ -1,5 +1,6 @@
 """What the tshark checks share (stdlib only): running tshark for fields or its expert summary,
 refusing to skip in CI when tshark is missing, and running a C++ pcap writer."""
+import argparse
 import os
 import shutil
 import subprocess
@@ -57,3 +58,17 @@ def expert_errors(pcap, prefs=()):
         sys.exit(f"tshark -z expert failed on {pcap}: {res.stderr.strip()}")
     errors = [l for l in res.stdout.splitlines() if l.strip().startswith("Errors")]
     return errors, res.stdout
+
+
+def start(pcap, manifest, broken):
+    """The common start of a check run as `CHECK --writer W --out DIR`: tshark must be there
+    (else 77, meson's skip, or a failure in CI), then W writes the three files into DIR. Their
+    paths, or the skip code."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--writer", required=True)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    skip = require_tshark()
+    if skip is not None:
+        return skip
+    return write_pcaps(args.writer, args.out, pcap, manifest, broken)

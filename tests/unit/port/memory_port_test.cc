@@ -39,8 +39,8 @@ uint32_t Value(std::span<const uint8_t> b) {
 
 TEST(MemoryPortTest, AttachAssignsEphemeralPortsAndRefusesDuplicates) {
   MemoryNetwork net;
-  auto a = AttachOrDie(net, At("10.0.0.1"));
-  auto b = AttachOrDie(net, At("10.0.0.1"));
+  auto a = AttachOrDie(net, At("198.18.0.1"));
+  auto b = AttachOrDie(net, At("198.18.0.1"));
   ASSERT_TRUE(a && b);
   EXPECT_GE(a->local_endpoint().port, 49152);
   EXPECT_NE(a->local_endpoint().port, b->local_endpoint().port);
@@ -54,8 +54,8 @@ TEST(MemoryPortTest, AttachAssignsEphemeralPortsAndRefusesDuplicates) {
 
 TEST(MemoryPortTest, DeliversBurstsAndSignalsTheEventFd) {
   MemoryNetwork net;
-  auto a = AttachOrDie(net, At("10.0.0.1:1000"));
-  auto b = AttachOrDie(net, At("10.0.0.2:2000"));
+  auto a = AttachOrDie(net, At("198.18.0.1:1000"));
+  auto b = AttachOrDie(net, At("198.18.0.2:2000"));
   ASSERT_TRUE(a && b);
   EXPECT_FALSE(Readable(b->wait_fd()));
   std::vector<std::vector<uint8_t>> payloads;
@@ -89,11 +89,11 @@ TEST(MemoryPortTest, DeliversBurstsAndSignalsTheEventFd) {
 
 TEST(MemoryPortTest, DropsUnknownDestinationsAndFullQueues) {
   MemoryNetwork net({.queue_capacity = 4});
-  auto a = AttachOrDie(net, At("10.0.0.1:1"));
-  auto b = AttachOrDie(net, At("10.0.0.2:2"));
+  auto a = AttachOrDie(net, At("198.18.0.1:1"));
+  auto b = AttachOrDie(net, At("198.18.0.2:2"));
   ASSERT_TRUE(a && b);
   const std::vector<uint8_t> p = Bytes(7);
-  const TxDatagram nowhere[] = {{At("10.0.0.3:3"), p}, {At("10.0.0.2:3"), p}};
+  const TxDatagram nowhere[] = {{At("198.18.0.3:3"), p}, {At("198.18.0.2:3"), p}};
   EXPECT_EQ(a->TxBurst(nowhere), 0u);
   std::vector<TxDatagram> six(6, TxDatagram{b->local_endpoint(), p});
   EXPECT_EQ(a->TxBurst(six), 4u);
@@ -110,8 +110,8 @@ TEST(MemoryPortTest, DropsUnknownDestinationsAndFullQueues) {
 TEST(MemoryPortTest, LosesTheRequestedShareReproducibly) {
   auto run = [](uint64_t seed) {
     MemoryNetwork net({.queue_capacity = 2048, .loss = 0.25, .seed = seed});
-    auto a = AttachOrDie(net, At("10.0.0.1:1"));
-    auto b = AttachOrDie(net, At("10.0.0.2:2"));
+    auto a = AttachOrDie(net, At("198.18.0.1:1"));
+    auto b = AttachOrDie(net, At("198.18.0.2:2"));
     const std::vector<uint8_t> p = Bytes(1);
     std::vector<TxDatagram> tx(1000, TxDatagram{b->local_endpoint(), p});
     EXPECT_EQ(a->TxBurst(tx), 1000u) << "lost datagrams were accepted, as on a real network";
@@ -135,17 +135,17 @@ TEST(MemoryPortTest, CaptureHookSeesEveryDatagram) {
   net.SetCaptureHook([&](const Endpoint& from, const Endpoint& to, std::span<const uint8_t> d) {
     seen.push_back({from, to, {d.begin(), d.end()}});
   });
-  auto a = AttachOrDie(net, At("10.0.0.1:1"));
-  auto b = AttachOrDie(net, At("10.0.0.2:2"));
+  auto a = AttachOrDie(net, At("198.18.0.1:1"));
+  auto b = AttachOrDie(net, At("198.18.0.2:2"));
   ASSERT_TRUE(a && b);
   const std::vector<uint8_t> p1 = Bytes(1), p2 = Bytes(2);
-  const TxDatagram tx[] = {{b->local_endpoint(), p1}, {At("10.9.9.9:9"), p2}};
+  const TxDatagram tx[] = {{b->local_endpoint(), p1}, {At("198.18.9.9:9"), p2}};
   a->TxBurst(tx);
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0].from, a->local_endpoint());
   EXPECT_EQ(seen[0].to, b->local_endpoint());
   EXPECT_EQ(seen[0].data, p1);
-  EXPECT_EQ(seen[1].to, At("10.9.9.9:9"));  // seen even though it is dropped
+  EXPECT_EQ(seen[1].to, At("198.18.9.9:9"));  // seen even though it is dropped
   EXPECT_EQ(seen[1].data, p2);
 }
 
@@ -153,11 +153,11 @@ TEST(MemoryPortTest, SeveralSendersLoseNothingWhenTheyRetry) {
   constexpr uint32_t kSenders = 3;
   constexpr uint32_t kEach = 20000;
   MemoryNetwork net({.queue_capacity = 64});
-  auto sink = AttachOrDie(net, At("10.0.0.100:1"));
+  auto sink = AttachOrDie(net, At("198.18.0.100:1"));
   ASSERT_TRUE(sink);
   std::vector<std::unique_ptr<MemoryPort>> senders;
   for (uint32_t s = 0; s < kSenders; ++s) {
-    senders.push_back(AttachOrDie(net, At("10.0.0.1")));
+    senders.push_back(AttachOrDie(net, At("198.18.0.1")));
     ASSERT_TRUE(senders.back());
   }
   std::atomic<bool> gave_up = false;

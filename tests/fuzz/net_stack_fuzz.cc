@@ -3,8 +3,8 @@
 // 02:00:00:00:00:02) and an IPv6 node (2001:2::2 port 40001, 02:00:00:00:00:0b; the corpus's
 // ND, ICMPv6 and UDP/IPv6 frames are addressed to it). Invariants: a delivered datagram's
 // payload lies inside the frame and its source is of the stack's family; a reply fits the
-// buffer and is at least a minimum Ethernet frame; the counters account for every frame exactly
-// once; the neighbour cache stays within its capacity.
+// buffer, is at least a minimum Ethernet frame and answers a frame MayReply admits; the counters
+// account for every frame exactly once; the neighbour cache stays within its capacity.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -39,6 +39,7 @@ void ReceiveOne(NetStack& stack, std::span<const uint8_t> frame, std::span<uint8
       break;
     case NetStack::RxVerdict::kReply:
       Check(reply_len >= NetStack::kMinFrame && reply_len <= reply.size());
+      Check(NetStack::MayReply(frame));  // the port gives reply room only where this says so
       break;
     case NetStack::RxVerdict::kException:
     case NetStack::RxVerdict::kDrop:

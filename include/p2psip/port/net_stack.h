@@ -128,6 +128,9 @@ class NetStack {
 
   explicit NetStack(const NetStackOptions& options);
 
+  // Whether Receive could answer `frame` (ARP, ICMP, ICMPv6, by EtherType and IP protocol):
+  // a port needs room for a reply only for these. Receive still decides.
+  static bool MayReply(std::span<const uint8_t> frame);
   // Classifies one received frame (see the file comment). kDatagram: *datagram is filled, its
   // payload pointing into `frame`. kReply: the answer is written to `reply` and its length to
   // *reply_len; a reply that does not fit `reply` is dropped instead.

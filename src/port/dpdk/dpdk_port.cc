@@ -498,14 +498,8 @@ size_t DpdkPort::RxBurst(std::span<RxDatagram> out) {
       continue;
     }
     const std::span<const uint8_t> frame(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
-    // Replies are written straight into a fresh mbuf, taken only when the frame is ARP, ICMP
-    // or ICMPv6 (the stack writes nothing for the others).
-    const uint16_t type =
-        frame.size() >= 14 ? static_cast<uint16_t>(frame[12] << 8 | frame[13]) : 0;
-    const bool may_reply = type == 0x0806 ||
-                           (type == 0x0800 && frame.size() > 23 && frame[23] == 1) ||
-                           (type == 0x86dd && frame.size() > 20 && frame[20] == 58);
-    rte_mbuf* reply = may_reply ? Allocate() : nullptr;
+    // Replies are written straight into a fresh mbuf, taken only for what the stack may answer.
+    rte_mbuf* reply = NetStack::MayReply(frame) ? Allocate() : nullptr;
     std::span<uint8_t> reply_room;
     if (reply != nullptr) {
       reply_room = {rte_pktmbuf_mtod(reply, uint8_t*), rte_pktmbuf_tailroom(reply)};

@@ -167,6 +167,16 @@ uint32_t ChecksumAdd(uint32_t sum, std::span<const uint8_t> bytes) {
   return (sum & 0xffff) + (sum >> 16);
 }
 
+bool NetStack::MayReply(std::span<const uint8_t> frame) {
+  if (frame.size() < kEthernetHeader) return false;
+  const uint16_t type = Get16(frame.data() + 12);
+  return type == kEtherTypeArp ||
+         (type == kEtherTypeIpv4 && frame.size() > kEthernetHeader + 9 &&
+          frame[kEthernetHeader + 9] == kProtoIcmp) ||
+         (type == kEtherTypeIpv6 && frame.size() > kEthernetHeader + 6 &&
+          frame[kEthernetHeader + 6] == kProtoIcmp6);
+}
+
 uint16_t ChecksumFold(uint32_t sum) {
   while ((sum >> 16) != 0) sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<uint16_t>(~sum);

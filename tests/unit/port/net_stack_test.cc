@@ -86,6 +86,30 @@ TEST(NetStackTest, ChecksumAddMatchesRfc1071WordByWord) {
   }
 }
 
+TEST(NetStackTest, MayReplyAdmitsArpIcmpAndIcmpv6Only) {
+  std::vector<uint8_t> f(64, 0);
+  const auto ether = [&f](uint16_t type) {
+    f[12] = static_cast<uint8_t>(type >> 8);
+    f[13] = static_cast<uint8_t>(type);
+  };
+  ether(0x0806);
+  EXPECT_TRUE(NetStack::MayReply(f));  // ARP
+  ether(0x0800);
+  f[23] = 1;
+  EXPECT_TRUE(NetStack::MayReply(f));  // ICMP
+  f[23] = 17;
+  EXPECT_FALSE(NetStack::MayReply(f));  // UDP: the stack delivers or hands on, never answers
+  ether(0x86dd);
+  f[20] = 58;
+  EXPECT_TRUE(NetStack::MayReply(f));  // ICMPv6
+  f[20] = 17;
+  EXPECT_FALSE(NetStack::MayReply(f));
+  ether(0x0800);
+  f[23] = 1;
+  EXPECT_FALSE(NetStack::MayReply(std::span(f).first(23)));  // cut before the protocol
+  EXPECT_FALSE(NetStack::MayReply(std::span(f).first(10)));
+}
+
 TEST(NetStackTest, ArpResolvesThenDatagramsFlowBothWays) {
   NetStack a(Options(kMacA, "198.18.0.1:6084"));
   NetStack b(Options(kMacB, "198.18.0.2:6084"));

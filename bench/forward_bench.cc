@@ -228,11 +228,8 @@ std::vector<std::vector<uint8_t>> SignedPings(core::Signer& signer, const NodeId
     m.header.destination_list = {wire::Destination::Node(to)};
     m.contents = *contents;
     m.security.certificates = signer.Certificates();
-    std::vector<uint8_t> input;  // overlay ‖ transaction_id ‖ MessageContents (§6.3.4)
-    for (int b = 3; b >= 0; --b) input.push_back(static_cast<uint8_t>(overlay >> (8 * b)));
-    for (int b = 7; b >= 0; --b) input.push_back(static_cast<uint8_t>((base + i) >> (8 * b)));
-    input.insert(input.end(), contents_bytes->begin(), contents_bytes->end());
-    m.security.signature = signer.Sign(input);
+    m.security.signature =
+        signer.Sign(wire::MessageSignatureInput(overlay, base + i, *contents_bytes));
     auto bytes = wire::EncodeMessage(m);
     if (!bytes.ok()) Die(bytes.status().ToString());
     out.push_back(*std::move(bytes));

@@ -28,21 +28,6 @@ namespace {
 // Room in front of a received message for the Via entries a forwarder appends in place.
 constexpr size_t kHeadroom = 64;
 
-void Put64(std::vector<uint8_t>& out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-
-// overlay ‖ transaction_id ‖ MessageContents: the signature input before the signer's identity.
-std::vector<uint8_t> SignatureInput(uint32_t overlay, uint64_t txid,
-                                    std::span<const uint8_t> contents) {
-  std::vector<uint8_t> in;
-  in.reserve(12 + contents.size());
-  for (int i = 3; i >= 0; --i) in.push_back(static_cast<uint8_t>(overlay >> (8 * i)));
-  Put64(in, txid);
-  in.insert(in.end(), contents.begin(), contents.end());
-  return in;
-}
-
 uint16_t CodeAfterHeader(const wire::ForwardingView& v) {
   const size_t at = v.header_size();
   if (at + 2 > v.size()) return 0;
@@ -330,8 +315,8 @@ std::vector<uint8_t> Node::Encode(const wire::ForwardingHeader& header,
       m.security.certificates.push_back(c);
     }
   }
-  m.security.signature =
-      signer_->Sign(SignatureInput(overlay_hash_, header.transaction_id, *contents_bytes));
+  m.security.signature = signer_->Sign(
+      wire::MessageSignatureInput(overlay_hash_, header.transaction_id, *contents_bytes));
   auto bytes = wire::EncodeMessage(m);
   return bytes.ok() ? std::move(*bytes) : std::vector<uint8_t>{};
 }
@@ -574,8 +559,9 @@ void Node::DeliverLocally(LinkId link, std::span<const uint8_t> bytes, uint64_t 
     ++counters_.dropped_malformed;
     return;
   }
-  const auto input = SignatureInput(overlay_hash_, in.message.header.transaction_id,
-                                    bytes.subspan(layout.contents_offset, layout.contents_size));
+  const auto input =
+      wire::MessageSignatureInput(overlay_hash_, in.message.header.transaction_id,
+                                  bytes.subspan(layout.contents_offset, layout.contents_size));
   auto signer =
       signer_->Verify(input, in.message.security.signature, in.message.security.certificates);
   if (!signer) {

@@ -104,4 +104,14 @@ MessageContents MakeErrorContents(const ErrorResponse& error) {
   return c;
 }
 
+std::vector<uint8_t> MessageSignatureInput(uint32_t overlay, uint64_t transaction_id,
+                                           std::span<const uint8_t> contents) {
+  std::vector<uint8_t> in;
+  in.reserve(12 + contents.size());
+  for (int i = 3; i >= 0; --i) in.push_back(static_cast<uint8_t>(overlay >> (8 * i)));
+  for (int i = 7; i >= 0; --i) in.push_back(static_cast<uint8_t>(transaction_id >> (8 * i)));
+  in.insert(in.end(), contents.begin(), contents.end());
+  return in;
+}
+
 }  // namespace p2psip::wire

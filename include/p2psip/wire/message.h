@@ -85,6 +85,11 @@ absl::StatusOr<Message> DecodeMessage(std::span<const uint8_t> input, WireContex
 void EncodeMessage(ByteWriter& w, const Message& m);
 absl::StatusOr<std::vector<uint8_t>> EncodeMessage(const Message& m);
 
+// The signature input of a message (RFC 6940 §6.3.4) before the signer's identity, which the
+// signer appends: overlay ‖ transaction_id ‖ the MessageContents bytes.
+std::vector<uint8_t> MessageSignatureInput(uint32_t overlay, uint64_t transaction_id,
+                                           std::span<const uint8_t> contents);
+
 // Builds the contents of an error answer (code 0xFFFF).
 MessageContents MakeErrorContents(const ErrorResponse& error);
 

@@ -305,7 +305,7 @@ int RunPing(ClientSession& s, const DataArgs& a, bool as_json) {
     }
     return kExitOk;
   }
-  std::vector<double> sorted = rtts_ms;
+  std::vector<double>& sorted = rtts_ms;
   std::sort(sorted.begin(), sorted.end());
   const double rate = total_s > 0 ? static_cast<double>(a.count) / total_s : 0;
   if (as_json) {

@@ -520,6 +520,12 @@ TEST(DpdkPortCreateTest, RefusesWhatItCannotDo) {
   auto mixed_families = DpdkPort::CreateGroup(mixed, 1);
   ASSERT_FALSE(mixed_families.ok());
   EXPECT_THAT(Str(mixed_families.status().message()), testing::HasSubstr("family"));
+  DpdkPortOptions tap6 = Options(dev, "[2001:2::1]:6084", 1);
+  tap6.exception_device = "net_tap_that_is_never_opened";
+  auto ipv6_tap = DpdkPort::CreateGroup(tap6, 1);
+  ASSERT_FALSE(ipv6_tap.ok());
+  EXPECT_THAT(Str(ipv6_tap.status().message()),
+              testing::HasSubstr("configure_exception_interface"));
   auto no_port = DpdkPort::CreateGroup(Options(dev, "198.18.0.1:0", 1), 1);
   EXPECT_FALSE(no_port.ok());
   auto too_many = DpdkPort::CreateGroup(Options(dev, "198.18.0.1:6084", 1), 4);

@@ -62,9 +62,9 @@ struct DpdkPortOptions {
   // The kernel's side of the exception path: an ethdev (normally a net_tap vdev) with at least
   // as many queues as the group; empty: frames that are not the node's are dropped and counted.
   std::string exception_device;
-  // Give the exception device's kernel interface the node's MAC, address and prefix (IPv4 or
-  // IPv6) and bring it up (a net_tap vdev; needs CAP_NET_ADMIN). Off: the operator configures
-  // it.
+  // Give the exception device's kernel interface the node's MAC, IPv4 address and prefix and
+  // bring it up (a net_tap vdev; needs CAP_NET_ADMIN). Off: the operator configures it (an IPv6
+  // port refuses to start with it on).
   bool configure_exception_interface = true;
   uint16_t rx_descriptors = 512;
   uint16_t tx_descriptors = 512;

@@ -20,6 +20,7 @@ import re
 import statistics
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "dpdk"))
 from netns import KERNEL, NODE, VethPair, run  # noqa: E402
@@ -97,7 +98,6 @@ def testpmd_af_xdp(pair, size):
         b = testpmd(["ip", "netns", "exec", pair.ns_b], prefixes[1], "0@0,1@1",
                     f"net_af_xdp0,iface={pair.veth_b},start_queue=0,queue_count=1", size, 11,
                     False)
-        import time
         time.sleep(2)
         a = testpmd(["ip", "netns", "exec", pair.ns_a], prefixes[0], "0@1,1@0",
                     f"net_af_xdp0,iface={pair.veth_a},start_queue=0,queue_count=1", size, 8, True)

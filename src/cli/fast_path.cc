@@ -81,11 +81,9 @@ std::vector<std::string> Strings(const nlohmann::json& array) {
   return out;
 }
 
-// The telemetry tables from the statistics document (RuntimeStatsJson's layout).
-port::dpdk::TelemetrySnapshot TelemetryOf(const std::string& document) {
+// The telemetry tables from the statistics document (runtime_stats.h's layout, uncut).
+port::dpdk::TelemetrySnapshot TelemetryOf(nlohmann::json doc) {
   port::dpdk::TelemetrySnapshot t;
-  t.document = document;
-  nlohmann::json doc = nlohmann::json::parse(document, nullptr, false);
   if (!doc.is_object()) return t;
   t.counters = FlatCounters(doc.value("counters", nlohmann::json::object()));
   for (const auto& core : doc.value("per_core", nlohmann::json::array())) {
@@ -112,6 +110,7 @@ port::dpdk::TelemetrySnapshot TelemetryOf(const std::string& document) {
   }
   // Telemetry answers one string of at most kTelemetryStringMax bytes: a larger document (many
   // cores or links) leaves out what the other commands answer, saying where to find it.
+  t.document = doc.dump();
   for (const auto& [key, instead] :
        {std::pair{"per_core", "/p2psip/core,N"}, std::pair{"links", "/p2psip/link,ID"},
         std::pair{"ring", "/p2psip/ring"}}) {
@@ -169,7 +168,7 @@ absl::StatusOr<FastPath> OpenDpdk(const DaemonOptions& o, const port::Endpoint& 
   if (absl::Status s = port::dpdk::RegisterTelemetry(); !s.ok()) {
     spdlog::warn("DPDK telemetry: {}", std::string(s.message()));
   } else {
-    path.publish_stats = [](const std::string& document) {
+    path.publish_stats = [](const nlohmann::json& document) {
       port::dpdk::PublishTelemetry(TelemetryOf(document));
     };
   }

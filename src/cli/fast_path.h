@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "cli/daemon_options.h"
+#include "nlohmann/json.hpp"
 #include "p2psip/port/port.h"
 
 namespace p2psip::cli {
@@ -23,8 +24,8 @@ struct FastPath {
   std::vector<std::unique_ptr<port::Port>> ports;
   std::string description;  // one line for the banner and the log
   // Set when the statistics document should also go somewhere (DPDK telemetry): the node calls
-  // it now and then with the current document.
-  std::function<void(const std::string& document)> publish_stats;
+  // it now and then with the current document, uncut (runtime::RuntimeStatsValue).
+  std::function<void(const nlohmann::json& document)> publish_stats;
 };
 
 // Polls poll-mode ports (DPDK) from a thread of its own while it lives, dropping what datagrams

@@ -249,7 +249,8 @@ int RunDaemon(const DaemonOptions& o, const std::atomic<int>& stop_signal) {
   while (stop_signal.load() == 0) {
     rt.RunOnce(200);
     if (fast_path->publish_stats && clock.NowMs() >= next_publish_ms) {
-      fast_path->publish_stats(stats_document());
+      fast_path->publish_stats(
+          runtime::RuntimeStatsValue(rt, {role, *listen, start_ms, clock.NowMs()}));
       next_publish_ms = clock.NowMs() + 500;
     }
   }

@@ -104,8 +104,7 @@ size_t NodeStatsBudget(size_t max_message_size) {
   return std::min(room, StatsProvider::kMaxDocumentBytes);
 }
 
-std::string RuntimeStatsJson(const NodeRuntime& runtime, const NodeStatsContext& c,
-                             size_t max_bytes) {
+nlohmann::json RuntimeStatsValue(const NodeRuntime& runtime, const NodeStatsContext& c) {
   const ControlPlane& control = runtime.control();
   const core::Node& node = control.node();
   json handshakes = runtime::CountersJson(control.handshakes().counters());
@@ -163,6 +162,12 @@ std::string RuntimeStatsJson(const NodeRuntime& runtime, const NodeStatsContext&
         {"handshakes", std::move(handshakes)},
         {"snapshots_published", control.snapshots_published()}}},
   };
+  return doc;
+}
+
+std::string RuntimeStatsJson(const NodeRuntime& runtime, const NodeStatsContext& context,
+                             size_t max_bytes) {
+  json doc = RuntimeStatsValue(runtime, context);
   return Fit(doc, max_bytes);
 }
 

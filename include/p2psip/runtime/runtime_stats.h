@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <string>
 
+#include "nlohmann/json.hpp"
 #include "p2psip/port/port.h"
 #include "p2psip/runtime/node_runtime.h"
 
@@ -52,6 +53,9 @@ size_t NodeStatsBudget(size_t max_message_size);
 // For StatsProvider::set_kind_source. On the control thread.
 std::optional<wire::DiagnosticInfo> RuntimeStorageInfo(const NodeRuntime& runtime, uint16_t kind);
 
+// The whole document, uncut (for a consumer without the message-size limit: DPDK telemetry).
+// On the control thread.
+nlohmann::json RuntimeStatsValue(const NodeRuntime& runtime, const NodeStatsContext& context);
 // The document (compact JSON, at most `max_bytes` where the cuts above allow). On the control
 // thread.
 std::string RuntimeStatsJson(const NodeRuntime& runtime, const NodeStatsContext& context,

@@ -46,6 +46,7 @@ class Pipe {
       : delay_us_(delay_us), loss_(loss), rng_(rng) {}
 
   void Carry(FramedLink& from, uint64_t now) {
+    from.FlushAck();  // what arrived since the last Carry is one burst
     while (from.HasOutput()) {
       if (loss_ == 0 || coin_(*rng_) >= loss_) {
         std::vector<uint8_t> buf;
@@ -137,6 +138,7 @@ void BM_LinkCpu(benchmark::State& state) {
         a->PopFrame();
       }
       now += 100;
+      b->FlushAck();  // one ACK for the burst
       while (b->HasOutput()) {
         (void)a->OnReceive(b->FrontFrame(), now);
         b->PopFrame();

@@ -86,19 +86,59 @@ Received FramedLink::OnReceive(std::span<const uint8_t> frame, uint64_t now_us) 
     Drain();
     return {ReceiveKind::kAck, {}};
   }
-  // DATA: ACK at once (§6.6.3: SHOULD), a duplicate too: its first ACK may have been lost.
+  // DATA: ACKed (§6.6.3: SHOULD at once), a duplicate too: its first ACK may have been lost.
   const bool duplicate = receive_window_.Seen(f.sequence);
-  const uint32_t received = receive_window_.OnData(f.sequence);
-  std::vector<uint8_t>& ack = NewFrame();
-  wire::ByteWriter w(&ack);
-  wire::EncodeAckFrame(w, f.sequence, received);
-  ++counters_.acks_out;
+  if (!options_.coalesce_acks) {
+    QueueAck(f.sequence, receive_window_.OnData(f.sequence));
+  } else {
+    // One ACK names its sequence N and, in its bitmask, N-32 .. N-1: the frames it answers
+    // must lie within 32 of each other, or the pending ACK goes first.
+    const bool after = static_cast<int32_t>(f.sequence - pending_ack_) > 0;
+    const uint32_t high = after ? f.sequence : pending_ack_;
+    const uint32_t low =
+        static_cast<int32_t>(f.sequence - pending_low_) < 0 ? f.sequence : pending_low_;
+    if (ack_pending_ && high - low > 32) FlushAck();
+    (void)receive_window_.OnData(f.sequence);
+    if (!ack_pending_) {
+      ack_pending_ = true;
+      pending_ack_ = pending_low_ = f.sequence;
+      pending_bits_ = 0;
+    } else {
+      ++counters_.acks_coalesced;
+      // The burst's own frames go in the mask explicitly: the window's memory (64 behind its
+      // highest) may not reach an old sequence that a retransmission or reordering brought.
+      if (after) {
+        const uint32_t shift = f.sequence - pending_ack_;  // 1..32
+        pending_bits_ = static_cast<uint32_t>((uint64_t{pending_bits_} << shift) |
+                                              (uint64_t{1} << (shift - 1)));
+        pending_ack_ = f.sequence;
+      } else if (f.sequence != pending_ack_) {
+        pending_bits_ |= uint32_t{1} << (pending_ack_ - f.sequence - 1);
+      }
+      pending_low_ = low;
+    }
+  }
   if (duplicate) {
     ++counters_.data_duplicates;
     return {ReceiveKind::kDuplicateData, {}};
   }
   ++counters_.data_delivered;
   return {ReceiveKind::kData, f.message};
+}
+
+void FramedLink::FlushAck() {
+  if (!ack_pending_) return;
+  ack_pending_ = false;
+  // The mask as of now (frames that arrived after the named one, out of order, count too) and
+  // every frame of the burst.
+  QueueAck(pending_ack_, receive_window_.ReceivedMask(pending_ack_) | pending_bits_);
+}
+
+void FramedLink::QueueAck(uint32_t sequence, uint32_t received) {
+  std::vector<uint8_t>& ack = NewFrame();
+  wire::ByteWriter w(&ack);
+  wire::EncodeAckFrame(w, sequence, received);
+  ++counters_.acks_out;
 }
 
 void FramedLink::OnTimer(uint64_t now_us) {

@@ -142,6 +142,10 @@ void OverlayLink::Pump(uint64_t now_us) {
     framing_->Send(waiting_.front(), now_us);  // refusals are counted by the framing
     waiting_.pop_front();
   }
+  SealFrames();
+}
+
+void OverlayLink::SealFrames() {
   while (framing_->HasOutput()) {
     const std::span<const uint8_t> frame = framing_->FrontFrame();
     if (stream_) {
@@ -175,19 +179,28 @@ uint64_t OverlayLink::NextDeadline(uint64_t now_us) const {
   return state() == State::kUp ? framing_->NextDeadline() : kNever;
 }
 
+void OverlayLink::FlushAck() {
+  if (!framing_->ack_pending()) return;
+  framing_->FlushAck();
+  if (state() == State::kUp) SealFrames();
+}
+
 std::vector<std::vector<uint8_t>> OverlayLink::TakeOutput() {
+  FlushAck();
   std::vector<std::vector<uint8_t>> out;
   out.swap(output_);
   return out;
 }
 
 void OverlayLink::TakeOutput(std::vector<std::vector<uint8_t>>* out) {
+  FlushAck();
   for (std::vector<uint8_t>& datagram : output_) out->push_back(std::move(datagram));
   output_.clear();
 }
 
 void OverlayLink::Close() {
   if (state() != State::kUp && state() != State::kHandshaking) return;
+  FlushAck();  // the peer's last messages arrived: say so before close_notify
   session_.Close();
   closed_ = true;
   for (std::vector<uint8_t>& datagram : session_.TakeOutput()) {

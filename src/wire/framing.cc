@@ -53,6 +53,14 @@ uint32_t ReceiveWindow::OnData(uint32_t sequence) {
   return behind + 1 < 64 ? static_cast<uint32_t>(seen_ >> (behind + 1)) : 0;
 }
 
+uint32_t ReceiveWindow::ReceivedMask(uint32_t sequence) const {
+  if (!any_) return 0;
+  const int32_t ahead = static_cast<int32_t>(sequence - highest_);
+  if (ahead > 0) return 0;
+  const uint32_t behind = static_cast<uint32_t>(-static_cast<int64_t>(ahead));
+  return behind + 1 < 64 ? static_cast<uint32_t>(seen_ >> (behind + 1)) : 0;
+}
+
 bool ReceiveWindow::Seen(uint32_t sequence) const {
   if (!any_) return false;
   const int32_t ahead = static_cast<int32_t>(sequence - highest_);

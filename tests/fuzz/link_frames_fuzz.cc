@@ -5,9 +5,12 @@
 // Invariants (__builtin_trap on violation): in flight <= window <= cap; held messages <=
 // queue capacity; every frame the link emits decodes; after OnTimer(now) nothing is overdue;
 // the counters add up (frames in = data + duplicates + acks + malformed; acked + given up <=
-// sent; each message ends at most once).
+// sent; each message ends at most once); every ACK names only DATA frames that arrived, and
+// once drained (FlushAck) every DATA frame that arrived since the last drain is named by one,
+// with ACKs coalesced (bit 6 of the first byte clear) or one per DATA.
 #include <cstdint>
 #include <cstring>
+#include <set>
 #include <vector>
 
 #include "p2psip/link/framed_link.h"
@@ -51,6 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.max_events = 16;
   o.windowed.initial_window = 1 + ((config >> 5) & 1);
   o.windowed.max_window = 2 + (config >> 6);
+  o.coalesce_acks = (config & 0x40) == 0;
   o.stream.max_tracked = 4;
   auto created = FramedLink::Create(o);
   Check(created.ok());
@@ -58,6 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   uint64_t now = 0;
   std::vector<uint32_t> our_sequences;  // DATA frames this link emitted
+  std::set<uint32_t> arrived;           // DATA sequences fed in
+  std::set<uint32_t> unanswered;        // ... and not yet named by an ACK the link emitted
   std::vector<uint8_t> frame;
   uint64_t ended = 0;  // delivered + given-up events seen
   size_t i = 1;
@@ -71,7 +77,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         (void)l.Send({arg, len}, now);
         break;
       case 1:
-        (void)l.OnReceive({arg, len}, now);
+        if (l.OnReceive({arg, len}, now).kind != link::ReceiveKind::kMalformed &&
+            len >= wire::kDataFrameOverhead && arg[0] == wire::kFrameData) {
+          const uint32_t seq = uint32_t{arg[1]} << 24 | uint32_t{arg[2]} << 16 |
+                               uint32_t{arg[3]} << 8 | arg[4];
+          arrived.insert(seq);  // raw bytes that happen to be a DATA frame
+          unanswered.insert(seq);
+        }
         break;
       case 2: {  // ACK of one of our transmissions (or a little beyond), bitmask from the input
         if (our_sequences.empty() || len < 1) break;
@@ -92,6 +104,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         wire::EncodeDataFrame(w, seq, {arg, len});
         const link::ReceiveKind k = l.OnReceive(frame, now).kind;
         Check(k == link::ReceiveKind::kData || k == link::ReceiveKind::kDuplicateData);
+        arrived.insert(seq);
+        unanswered.insert(seq);
         break;
       }
       case 4:
@@ -103,6 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Check(l.NextDeadline() > now);  // nothing left overdue
         break;
       case 6:
+        l.FlushAck();
         while (l.HasOutput()) {
           wire::FrameView f;
           wire::DecodeError e;
@@ -110,9 +125,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           if (f.type == wire::kFrameData) {
             if (our_sequences.size() >= 64) our_sequences.erase(our_sequences.begin());
             our_sequences.push_back(f.sequence);
+          } else {
+            Check(arrived.count(f.sequence) == 1);
+            unanswered.erase(f.sequence);
+            for (uint32_t bit = 0; bit < 32; ++bit) {
+              if (((f.received >> bit) & 1) == 0) continue;
+              Check(arrived.count(f.sequence - bit - 1) == 1);
+              unanswered.erase(f.sequence - bit - 1);
+            }
           }
           l.PopFrame();
         }
+        Check(unanswered.empty());
         break;
       case 7: {
         link::LinkEvent ev;
@@ -127,6 +151,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (l.output_size() > 4096) {
       while (l.HasOutput()) l.PopFrame();
+      unanswered.clear();  // their ACKs were thrown away unread
     }
     CheckInvariants(l);
   }

@@ -4,14 +4,22 @@
 // the TLS stream in stream mode), messages that arrived, and link events.
 //
 //   Send(message)            queue a message (refused, and counted, beyond queue_capacity)
-//   OnReceive(frame, now)    DATA: delivered up (a view of `frame`) and its ACK queued at once;
+//   OnReceive(frame, now)    DATA: delivered up (a view of `frame`) and its ACK made pending;
 //                            ACK: fed to the sender; anything else: counted and dropped
+//   FlushAck()               queues the pending ACK (the owner calls it when its receive burst
+//                            is done, before it takes the output)
 //   OnTimer(now)             fire due retransmission / liveness timers
 //   NextDeadline()           when OnTimer has work next (kNever: none)
 //   FrontFrame()/PopFrame()  the output queue of frames to transmit, in order
 //   PollEvent()              delivered / given up messages (by id) and health changes
 //
-// Receiver side: every DATA frame is ACKed with wire::ReceiveWindow's bitmask. A DATA frame
+// Receiver side: every DATA frame is ACKed with wire::ReceiveWindow's bitmask. ACKs are
+// coalesced: the DATA frames of one receive burst are answered by one ACK of the highest
+// sequence number, whose bitmask names the others (each bit is an acknowledgement, §6.6.3.1),
+// as long as they lie within its 32 bits; a frame outside them sends the pending ACK first.
+// The RFC's "SHOULD ACK immediately" is kept at the granularity of the owner's burst, which
+// ends within one turn of its loop. With `coalesce_acks` off, each DATA is ACKed on its own,
+// queued at once, and FlushAck() has nothing to do. A DATA frame
 // whose sequence number was already seen (the network duplicated the datagram) is ACKed again
 // but not delivered twice. A retransmitted message carries a new sequence number, so when only
 // its ACK was lost the receiver delivers the message a second time: the RFC allows this
@@ -58,6 +66,7 @@ struct FramedLinkOptions {
   size_t max_message_size = wire::kMaxFramedMessage;  // DATA's opaque<0..2^24-1>
   size_t max_events = 4096;
   bool report_deliveries = true;  // kDelivered events (the other kinds are always reported)
+  bool coalesce_acks = true;      // one ACK per receive burst (see above)
   StopAndWaitOptions stop_and_wait;
   WindowedOptions windowed;
   StreamOptions stream;
@@ -87,6 +96,7 @@ struct LinkCounters {
   uint64_t malformed = 0;
   uint64_t frames_out = 0;
   uint64_t acks_out = 0;
+  uint64_t acks_coalesced = 0;  // DATA frames acknowledged by the bitmask of a later ACK
   uint64_t events_dropped = 0;
 };
 
@@ -98,6 +108,8 @@ class FramedLink {
   SendResult Send(std::span<const uint8_t> message, uint64_t now_us,
                   uint64_t* message_id = nullptr);
   Received OnReceive(std::span<const uint8_t> frame, uint64_t now_us);
+  void FlushAck();
+  bool ack_pending() const { return ack_pending_; }
   void OnTimer(uint64_t now_us);
   uint64_t NextDeadline() const { return sender_->NextDeadline(); }
 
@@ -124,6 +136,7 @@ class FramedLink {
   void Drain();  // applies sender_out_: frames out, slots freed, events
   std::vector<uint8_t>& NewFrame();
   void AddEvent(LinkEvent::Type type, uint64_t id);
+  void QueueAck(uint32_t sequence, uint32_t received);
   void FreeSlot(SlotId slot) { free_slots_.push_back(slot); }
 
   const FramedLinkOptions options_;
@@ -132,6 +145,10 @@ class FramedLink {
   std::vector<SlotId> free_slots_;
   uint64_t next_message_id_ = 1;
   wire::ReceiveWindow receive_window_;
+  bool ack_pending_ = false;
+  uint32_t pending_ack_ = 0;   // the sequence the pending ACK names (the highest of its burst)
+  uint32_t pending_low_ = 0;   // the lowest sequence it answers (within 32 of pending_ack_)
+  uint32_t pending_bits_ = 0;  // the burst's other frames, as bits of the pending ACK's mask
   SenderOutput sender_out_;
   DrainedFifo<std::vector<uint8_t>> out_;
   std::vector<std::vector<uint8_t>> spare_buffers_;

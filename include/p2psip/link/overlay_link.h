@@ -7,7 +7,9 @@
 //   Send(message, now)     a RELOAD message; before the handshake completes it waits here
 //   OnTimer(now)           handshake retransmission and framing timers
 //   NextDeadline(now)      when OnTimer has work next (kNever: none)
-//   TakeOutput()           ciphertext for the socket (DTLS: one element per datagram)
+//   TakeOutput()           ciphertext for the socket (DTLS: one element per datagram); the
+//                          framing's pending ACK (one for all the DATA received since the
+//                          last call, FramedLink) is sealed first, so call it once per burst
 //   PollEvent()            the framing's events: delivered, given up, suspect/failed/restored
 //
 // In DTLS each frame is one record (digest §2.1); in TLS the frames form a byte stream that the
@@ -75,6 +77,10 @@ class OverlayLink {
   OverlayLink(SecureSession session, std::unique_ptr<FramedLink> framing, bool stream);
   // Moves what waited for the handshake into the framing, then every frame into the session.
   void Pump(uint64_t now_us);
+  // Every frame the framing has queued into the session, then the session's output to output_.
+  void SealFrames();
+  // The framing's pending ACK, sealed.
+  void FlushAck();
   // TLS: cuts the decrypted stream into frames.
   void ConsumeStream(uint64_t now_us, std::vector<std::vector<uint8_t>>* messages);
   void Deliver(std::span<const uint8_t> frame, uint64_t now_us,

@@ -43,6 +43,10 @@ class ReceiveWindow {
   uint32_t OnData(uint32_t sequence);
   // Whether `sequence` was seen among the last 64 sequence numbers (duplicate detection).
   bool Seen(uint32_t sequence) const;
+  // The `received` mask an ACK of `sequence` carries now, counting every frame recorded so far
+  // (a later ACK of the same sequence may cover frames that arrived after its DATA). 0 for a
+  // sequence ahead of every recorded one.
+  uint32_t ReceivedMask(uint32_t sequence) const;
 
  private:
   bool any_ = false;

@@ -1,6 +1,7 @@
-// FramedLink: ACKs with the receive bitmask, malformed frames, the queue bound, stream mode
-// (no retransmission; suspect, then failed after 30 s without ACKs), and two links wired back
-// to back through a lossy, reordering, duplicating in-memory channel (seeded RNG).
+// FramedLink: ACKs with the receive bitmask (one per DATA, or coalesced per burst), malformed
+// frames, the queue bound, stream mode (no retransmission; suspect, then failed after 30 s
+// without ACKs), and two links wired back to back through a lossy, reordering, duplicating
+// in-memory channel (seeded RNG).
 #include "p2psip/link/framed_link.h"
 
 #include <gtest/gtest.h>
@@ -44,6 +45,7 @@ Bytes AckFrame(uint32_t seq, uint32_t received) {
 std::vector<wire::FrameView> TakeOutput(FramedLink& link, std::vector<Bytes>* keep) {
   std::vector<wire::FrameView> frames;
   keep->clear();
+  link.FlushAck();
   while (link.HasOutput()) {
     keep->emplace_back(link.FrontFrame().begin(), link.FrontFrame().end());
     link.PopFrame();
@@ -58,7 +60,7 @@ std::vector<wire::FrameView> TakeOutput(FramedLink& link, std::vector<Bytes>* ke
 }
 
 TEST(FramedLinkTest, DataIsDeliveredAndAckedWithBitmask) {
-  auto link = Make();
+  auto link = Make({.coalesce_acks = false});
   const Bytes m1 = {1, 2, 3};
   const Bytes frame = DataFrame(5, m1);  // the delivered message is a view of it
   Received r = link->OnReceive(frame, 0);
@@ -77,6 +79,72 @@ TEST(FramedLinkTest, DataIsDeliveredAndAckedWithBitmask) {
   EXPECT_EQ(link->counters().data_delivered, 2u);
   EXPECT_EQ(link->counters().data_duplicates, 1u);
   EXPECT_EQ(link->counters().acks_out, 3u);
+}
+
+TEST(FramedLinkTest, OneAckAnswersABurst) {
+  auto link = Make();                      // coalesce_acks is the default
+  for (uint32_t seq : {5u, 7u, 6u, 7u}) {  // reordered, and 7 duplicated
+    EXPECT_NE(link->OnReceive(DataFrame(seq, {1}), 0).kind, ReceiveKind::kMalformed);
+    EXPECT_FALSE(link->HasOutput());  // pending until the burst ends
+  }
+  EXPECT_TRUE(link->ack_pending());
+  std::vector<Bytes> keep;
+  auto frames = TakeOutput(*link, &keep);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].type, wire::kFrameAck);
+  EXPECT_EQ(frames[0].sequence, 7u);     // the highest
+  EXPECT_EQ(frames[0].received, 0b11u);  // 6 at bit 0 (it came after 7), 5 at bit 1
+  EXPECT_EQ(link->counters().acks_out, 1u);
+  EXPECT_EQ(link->counters().acks_coalesced, 3u);
+  EXPECT_EQ(link->counters().data_delivered, 3u);
+  EXPECT_EQ(link->counters().data_duplicates, 1u);
+  EXPECT_FALSE(link->ack_pending());
+  link->FlushAck();  // nothing pending: nothing queued
+  EXPECT_FALSE(link->HasOutput());
+}
+
+TEST(FramedLinkTest, CoalescedAckNeverReachesBeyondItsBitmask) {
+  auto link = Make();
+  // 100 and 132 fit one ACK (100 is its MSB); 133 does not reach back to 100, so 132's ACK
+  // goes first; 99 is 34 below 133, and 134 is 35 above 99: each starts a new ACK.
+  for (uint32_t seq : {100u, 132u, 133u, 99u, 134u}) (void)link->OnReceive(DataFrame(seq, {}), 0);
+  std::vector<Bytes> keep;
+  auto frames = TakeOutput(*link, &keep);
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_EQ(frames[0].sequence, 132u);
+  EXPECT_EQ(frames[0].received, 0x80000000u);
+  EXPECT_EQ(frames[1].sequence, 133u);
+  EXPECT_EQ(frames[1].received, 0x1u);  // 132; 100 is N-33, outside
+  EXPECT_EQ(frames[2].sequence, 99u);
+  EXPECT_EQ(frames[2].received, 0u);  // 98 .. 67 never arrived
+  EXPECT_EQ(frames[3].sequence, 134u);
+  EXPECT_EQ(frames[3].received, 0x3u);  // 133, 132
+  EXPECT_EQ(link->counters().acks_out, 4u);
+  EXPECT_EQ(link->counters().acks_coalesced, 1u);
+}
+
+TEST(FramedLinkTest, SenderTakesACoalescedAckForEveryFrameItNames) {
+  auto a = Make();
+  auto b = Make();
+  for (uint8_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(a->Send(Bytes{i}, 0), SendResult::kQueued);
+  }
+  int data_frames = 0;
+  while (a->HasOutput()) {  // the whole initial window goes out in one burst
+    EXPECT_EQ(b->OnReceive(a->FrontFrame(), kMs).kind, ReceiveKind::kData);
+    a->PopFrame();
+    ++data_frames;
+  }
+  ASSERT_GT(data_frames, 1);
+  std::vector<Bytes> keep;
+  auto acks = TakeOutput(*b, &keep);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(a->OnReceive(keep[0], 2 * kMs).kind, ReceiveKind::kAck);
+  EXPECT_EQ(a->sender().counters().messages_acked, static_cast<uint64_t>(data_frames));
+  LinkEvent e;
+  int delivered = 0;
+  while (a->PollEvent(&e)) delivered += e.type == LinkEvent::Type::kDelivered;
+  EXPECT_EQ(delivered, data_frames);
 }
 
 TEST(FramedLinkTest, MalformedFramesAreCountedAndDropped) {
@@ -157,6 +225,7 @@ struct Channel {
 
   void Carry(FramedLink& from, int to, uint64_t now) {
     std::uniform_real_distribution<double> u(0, 1);
+    from.FlushAck();  // what arrived since the last step is one burst
     while (from.HasOutput()) {
       Bytes frame(from.FrontFrame().begin(), from.FrontFrame().end());
       from.PopFrame();
@@ -237,11 +306,12 @@ struct ChannelParam {
   SenderKind sender;
   double loss;
   uint64_t seed;
+  bool coalesce_acks = true;
 };
 
 void PrintTo(const ChannelParam& p, std::ostream* os) {
   *os << (p.sender == SenderKind::kWindowed ? "windowed" : "stop-and-wait") << " loss " << p.loss
-      << " seed " << p.seed;
+      << " seed " << p.seed << (p.coalesce_acks ? " coalesced ACKs" : " one ACK per DATA");
 }
 
 class BackToBackTest : public ::testing::TestWithParam<ChannelParam> {};
@@ -250,6 +320,7 @@ TEST_P(BackToBackTest, EveryMessageArrivesOrIsReportedGivenUp) {
   const ChannelParam p = GetParam();
   FramedLinkOptions o;
   o.sender = p.sender;
+  o.coalesce_acks = p.coalesce_acks;
   constexpr uint32_t kCount = 200;
   Result r = RunBackToBack(o, p.loss, p.seed, kCount);
   for (auto [sender, receiver] : {std::pair{&r.a, &r.b}, std::pair{&r.b, &r.a}}) {
@@ -301,7 +372,10 @@ INSTANTIATE_TEST_SUITE_P(LossAndReordering, BackToBackTest,
                                            ChannelParam{SenderKind::kStopAndWait, 0.3, 3},
                                            ChannelParam{SenderKind::kWindowed, 0.0, 4},
                                            ChannelParam{SenderKind::kWindowed, 0.1, 5},
-                                           ChannelParam{SenderKind::kWindowed, 0.3, 6}));
+                                           ChannelParam{SenderKind::kWindowed, 0.3, 6},
+                                           ChannelParam{SenderKind::kStopAndWait, 0.1, 7, false},
+                                           ChannelParam{SenderKind::kWindowed, 0.0, 8, false},
+                                           ChannelParam{SenderKind::kWindowed, 0.1, 9, false}));
 
 TEST(FramedLinkTest, CreateRejectsBadOptions) {
   EXPECT_FALSE(FramedLink::Create({.queue_capacity = 0}).ok());

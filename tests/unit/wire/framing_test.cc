@@ -74,6 +74,22 @@ TEST(ReceiveWindowTest, OutOfOrderAndOldFrames) {
   EXPECT_EQ(w.OnData(132), 0x80000000u);  // 100 = N-32 is the MSB
 }
 
+TEST(ReceiveWindowTest, ReceivedMaskCountsFramesThatArrivedLater) {
+  ReceiveWindow w;
+  EXPECT_EQ(w.ReceivedMask(7), 0u);  // nothing recorded yet
+  w.OnData(10);
+  EXPECT_EQ(w.OnData(12), 0x2u);  // 11 missing, 10 at bit 1
+  EXPECT_EQ(w.ReceivedMask(12), 0x2u);
+  w.OnData(11);  // late: an ACK of 12 now covers it too
+  EXPECT_EQ(w.ReceivedMask(12), 0x3u);
+  EXPECT_EQ(w.ReceivedMask(11), 0x1u);  // same as OnData(11) returned
+  EXPECT_EQ(w.ReceivedMask(13), 0u);    // ahead of every recorded frame
+  w.OnData(40);
+  EXPECT_EQ(w.ReceivedMask(16), 0x38u);  // 12, 11, 10 at bits 3, 4, 5; 13-15 never arrived
+  w.OnData(100);
+  EXPECT_EQ(w.ReceivedMask(12), 0u);  // 88 behind: beyond the 64 remembered
+}
+
 TEST(ReceiveWindowTest, SequenceWraps) {
   ReceiveWindow w;
   w.OnData(0xFFFFFFFEu);

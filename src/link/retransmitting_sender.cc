@@ -32,6 +32,7 @@ void RetransmittingSender::Transmit(Entry& e, uint64_t now_us, SenderOutput& out
   e.sent_us[e.transmissions] = now_us;
   ++e.transmissions;
   e.deadline_us = now_us + e.wait_us;
+  earliest_deadline_ = std::min(earliest_deadline_, e.deadline_us);
   out.transmit.push_back({e.slot, sequence, false});
 }
 
@@ -117,6 +118,25 @@ void RetransmittingSender::OnAck(uint32_t n, uint32_t received, uint64_t now_us,
 }
 
 void RetransmittingSender::Poll(uint64_t now_us, SenderOutput& out) {
+  // The bound spares a scan of the whole flight on every Poll (one per message sent).
+  if (earliest_deadline_ <= now_us) PollTimers(now_us, out);
+  while (!pending_.empty() && flight_.size() < WindowLimit() && now_us >= EarliestNewSend()) {
+    flight_.push_back(Entry{.slot = pending_.front(),
+                            .transmissions = 0,
+                            .acked = false,
+                            .first_sent_us = 0,
+                            .wait_us = 0,
+                            .deadline_us = 0,
+                            .sequence = {},
+                            .sent_us = {}});
+    pending_.pop_front();
+    Transmit(flight_.back(), now_us, out);
+  }
+  counters_.window = WindowLimit();
+  counters_.max_in_flight = std::max<uint64_t>(counters_.max_in_flight, flight_.size());
+}
+
+void RetransmittingSender::PollTimers(uint64_t now_us, SenderOutput& out) {
   const bool expired = std::any_of(flight_.begin(), flight_.end(),
                                    [now_us](const Entry& e) { return e.deadline_us <= now_us; });
   if (expired) {
@@ -143,25 +163,13 @@ void RetransmittingSender::Poll(uint64_t now_us, SenderOutput& out) {
       ++i;
     }
   }
-  while (!pending_.empty() && flight_.size() < WindowLimit() && now_us >= EarliestNewSend()) {
-    flight_.push_back(Entry{.slot = pending_.front(),
-                            .transmissions = 0,
-                            .acked = false,
-                            .first_sent_us = 0,
-                            .wait_us = 0,
-                            .deadline_us = 0,
-                            .sequence = {},
-                            .sent_us = {}});
-    pending_.pop_front();
-    Transmit(flight_.back(), now_us, out);
-  }
-  counters_.window = WindowLimit();
-  counters_.max_in_flight = std::max<uint64_t>(counters_.max_in_flight, flight_.size());
+  // Exact again: entries acknowledged or given up since the last scan may have held it low.
+  earliest_deadline_ = kNever;
+  for (const Entry& e : flight_) earliest_deadline_ = std::min(earliest_deadline_, e.deadline_us);
 }
 
 uint64_t RetransmittingSender::NextDeadline() const {
-  uint64_t next = kNever;
-  for (const Entry& e : flight_) next = std::min(next, e.deadline_us);
+  uint64_t next = flight_.empty() ? kNever : earliest_deadline_;
   if (!pending_.empty() && flight_.size() < WindowLimit()) {
     next = std::min(next, EarliestNewSend());
   }

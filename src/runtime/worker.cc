@@ -62,10 +62,12 @@ void Worker::Turn(int max_wait_ms) {
   const uint64_t bursts_before = counters_.rx_bursts;
   TakeSnapshot(now_us);
   const size_t drained = DrainRings(options_.max_ring_messages_per_turn, now_us);
-  Receive(now_us);
-  now_us = clock_->NowUs();
+  now_us = Receive(now_us);
   links_.OnTimer(now_us, &events_);
-  if (node_->NextDeadline() <= now_us / 1000) node_->OnTimer(now_us / 1000, &outbox_);
+  if (const uint64_t now_ms = now_us / 1000; now_ms != node_timers_checked_ms_) {
+    node_timers_checked_ms_ = now_ms;
+    if (node_->NextDeadline() <= now_ms) node_->OnTimer(now_ms, &outbox_);
+  }
   Settle(now_us);
   if (handing_off_ && (node_->pending_requests() == 0 || now_us >= handoff_until_us_)) {
     handing_off_ = false;
@@ -94,7 +96,7 @@ void Worker::TakeSnapshot(uint64_t now_us) {
   }
 }
 
-void Worker::Receive(uint64_t now_us) {
+uint64_t Worker::Receive(uint64_t now_us) {
   // Until the port is empty, bounded so that a flood cannot starve the rings and timers.
   for (int round = 0; round < 16; ++round) {
     const size_t n = port_->RxBurst(rx_);
@@ -117,6 +119,7 @@ void Worker::Receive(uint64_t now_us) {
     Settle(now_us);
     if (n < rx_.size()) break;
   }
+  return now_us;
 }
 
 void Worker::OnOwnedDatagram(const port::Endpoint& from, std::span<const uint8_t> data,
@@ -258,18 +261,17 @@ void Worker::Flush() {
 
 void Worker::Sleep(int max_wait_ms, uint64_t now_us) {
   if (max_wait_ms <= 0) return;
+  // A poll-mode port (DPDK) cannot wake the worker: it naps briefly, or spins (no nap) and then
+  // has no deadline to compute.
+  const bool poll_mode = port_->wait_fd() < 0;
+  if (poll_mode && options_.poll_nap_us == 0) return;
   const uint64_t node_ms = node_->NextDeadline();
   const uint64_t node_us = node_ms >= UINT64_MAX / 1000 ? UINT64_MAX : node_ms * 1000;
   uint64_t deadline = std::min({node_us, links_.NextDeadline(now_us), next_report_us_});
   if (handing_off_) deadline = std::min(deadline, now_us + 10'000);
   if (deadline <= now_us) return;
   uint64_t wait_us = std::min<uint64_t>(deadline - now_us, uint64_t(max_wait_ms) * 1000);
-  // A poll-mode port (DPDK) cannot wake the worker: nap briefly, then poll it again.
-  const bool poll_mode = port_->wait_fd() < 0;
-  if (poll_mode) {
-    if (options_.poll_nap_us == 0) return;
-    wait_us = std::min(wait_us, options_.poll_nap_us);
-  }
+  if (poll_mode) wait_us = std::min(wait_us, options_.poll_nap_us);
   Waker& waker = fabric_->waker(index_);
   waker.PrepareToSleep();
   if (fabric_->HasWork(index_) || !outgoing_.empty()) {

@@ -21,7 +21,10 @@
 //    the SACK-like bitmask); reordering shorter than that is tolerated.
 //
 // Time in microseconds. One owner; not thread-safe. In-flight state is a flat array of at most
-// max_window() entries, preallocated: no allocation per message.
+// max_window() entries, preallocated: no allocation per message. Poll and NextDeadline keep a
+// lower bound of the entries' deadlines instead of scanning them each time (a Poll per message
+// sent); NextDeadline may thus name a time at which Poll finds nothing due, once, after which
+// it is exact again.
 #ifndef P2PSIP_LINK_RETRANSMITTING_SENDER_H_
 #define P2PSIP_LINK_RETRANSMITTING_SENDER_H_
 
@@ -83,6 +86,8 @@ class RetransmittingSender : public Sender {
   };
 
   void Transmit(Entry& e, uint64_t now_us, SenderOutput& out);
+  // Retransmits or gives up what timed out, then makes earliest_deadline_ exact.
+  void PollTimers(uint64_t now_us, SenderOutput& out);
   // Whether the ACK (N, received) covers one of e's transmissions; sets *exact_index when N
   // itself is one of them.
   static bool Covers(const Entry& e, uint32_t n, uint32_t received, int* exact_index);
@@ -97,6 +102,9 @@ class RetransmittingSender : public Sender {
   uint64_t transmissions_total_ = 0;  // to tell "never sent" from "sent long ago"
   std::deque<SlotId> pending_;
   std::vector<Entry> flight_;
+  // No entry of flight_ has an earlier deadline (it may be early: an ACK removes entries
+  // without lifting it; the next PollTimers does).
+  uint64_t earliest_deadline_ = kNever;
   bool any_ack_ = false;
   uint64_t last_ack_us_ = 0;
   bool any_acked_sequence_ = false;

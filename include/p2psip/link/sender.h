@@ -87,7 +87,8 @@ class Sender {
                      SenderOutput& out) = 0;
   // Fires the timers due at `now_us` and sends what the window allows.
   virtual void Poll(uint64_t now_us, SenderOutput& out) = 0;
-  // When Poll next has work to do (kNever: nothing until a Push or an ACK).
+  // When Poll next has work to do, never later (kNever: nothing until a Push or an ACK). It may
+  // be earlier, by a deadline that an ACK has since removed; a Poll at that time makes it exact.
   virtual uint64_t NextDeadline() const = 0;
 
   virtual size_t queued() const = 0;      // pushed, not sent yet

@@ -68,7 +68,8 @@ class Worker final : public NodePart {
 
   // The latest snapshot into the Node's topology (at the start of every turn).
   void TakeSnapshot(uint64_t now_us);
-  void Receive(uint64_t now_us);
+  // Returns the time of its last clock reading (now_us if the port had nothing).
+  uint64_t Receive(uint64_t now_us);
   // A datagram of a flow this worker owns: to its link, or to the slow path while the flow's
   // handshake runs there (or starts: a ClientHello).
   void OnOwnedDatagram(const port::Endpoint& from, std::span<const uint8_t> data, uint64_t now_us);
@@ -100,6 +101,9 @@ class Worker final : public NodePart {
   absl::flat_hash_set<port::Endpoint> at_control_;
   static constexpr size_t kMaxHandshakesAtControl = 4096;
   uint64_t next_report_us_ = 0;
+  // The Node's timers have millisecond resolution: they are looked at once per millisecond,
+  // not on every turn of a spinning worker.
+  uint64_t node_timers_checked_ms_ = UINT64_MAX;
   uint64_t last_dropped_ = 0;
   bool handing_off_ = false;
   uint64_t handoff_until_us_ = 0;

@@ -313,10 +313,13 @@ std::vector<LinkInfo> LinkManager::Links() const {
   std::vector<LinkInfo> out;
   out.reserve(links_.size());
   for (const auto& [id, e] : links_) {
+    const link::FramedLink& framing = e.link->framing();
+    const link::RtoEstimator& rto = framing.sender().rto();
     out.push_back({id, e.remote, e.reported_up, e.opened_here,
                    e.reported_up ? e.link->PeerNodeIds().front() : NodeId(),
                    e.reported_up ? std::string(e.link->session().CipherSuite()) : std::string(),
-                   e.created_us});
+                   e.created_us, framing.counters(), framing.sender().counters(), rto.rto_us(),
+                   rto.has_sample() ? rto.srtt_us() : 0.0});
   }
   std::sort(out.begin(), out.end(),
             [](const LinkInfo& a, const LinkInfo& b) { return a.id < b.id; });

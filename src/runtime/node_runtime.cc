@@ -1,6 +1,9 @@
 #include "p2psip/runtime/node_runtime.h"
 
+#include <pthread.h>
+
 #include <chrono>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -63,9 +66,14 @@ NodeRuntime::~NodeRuntime() { Stop(); }
 void NodeRuntime::Start() {
   // The first snapshot (not yet joined) before the workers run, so that they always have one.
   control_->Start();
-  for (auto& w : workers_) {
-    Worker* worker = w.get();
-    threads_.emplace_back([this, worker] { worker->Run(stop_); });
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    Worker* worker = workers_[i].get();
+    threads_.emplace_back([this, worker, i] {
+      // Named for top -H, perf and gdb: "p2psip-w<index>" (the kernel keeps 15 characters).
+      const std::string name = absl::StrCat("p2psip-w", i).substr(0, 15);
+      (void)pthread_setname_np(pthread_self(), name.c_str());
+      worker->Run(stop_);
+    });
   }
 }
 

@@ -82,6 +82,22 @@ json CountersJson(const port::PortCounters& c) {
   };
 }
 
+namespace {
+
+// A link's framing figures (a chosen few of its counters: those an operator reads first).
+json FramingJson(const LinkInfo& link) {
+  const link::LinkCounters& f = link.framing;
+  const link::SenderCounters& s = link.sender;
+  return json{P2PSIP_FIELD(s, messages_sent),   P2PSIP_FIELD(s, messages_acked),
+              P2PSIP_FIELD(s, retransmissions), P2PSIP_FIELD(s, messages_given_up),
+              P2PSIP_FIELD(f, data_delivered),  P2PSIP_FIELD(f, data_duplicates),
+              P2PSIP_FIELD(f, acks_in),         P2PSIP_FIELD(f, acks_out),
+              P2PSIP_FIELD(f, acks_coalesced),  P2PSIP_FIELD(s, window),
+              {"rto_ms", link.rto_us / 1000},   {"srtt_us", static_cast<uint64_t>(link.srtt_us)}};
+}
+
+}  // namespace
+
 #undef P2PSIP_FIELD
 
 json RingJson(const core::Node& node) { return RingJson(node.id(), node.chord_table()); }
@@ -115,7 +131,8 @@ json LinkJson(const LinkInfo& link, uint32_t core, bool client) {
           {"up", link.up},
           {"client", client},
           {"opened_here", link.opened_here},
-          {"cipher", link.cipher}};
+          {"cipher", link.cipher},
+          {"framing", FramingJson(link)}};
 }
 
 json LinksJson(const LinkManager& links, const core::Node& node, uint32_t core) {

@@ -186,9 +186,12 @@ def main():
                   f"(an unknown core is refused)")
             check(any(l and l.get("up") == 1 and l.get("peer", "").lower() == boot.node_id
                       and l.get("remote", "").startswith(KERNEL + ":")
+                      and l.get("framing/messages_acked", 0) > 0
+                      and 0 < l.get("framing/acks_out", 0)
+                      <= l.get("framing/data_delivered", 0) + l.get("framing/data_duplicates", 0)
                       for l in links),
                   f"/p2psip/links and /p2psip/link,ID: {len(links)} link(s), one up to the kernel "
-                  f"node at {KERNEL}")
+                  f"node at {KERNEL}, with its framing's figures")
 
             rc, secs = ov.terminate(dpdk)
             check(rc == 0, f"SIGTERM: the DPDK node left and exited {rc} in {secs:.1f} s")

@@ -144,6 +144,12 @@ struct LinkInfo {
   NodeId peer;       // empty until up
   std::string cipher;
   uint64_t created_us;
+  // The framing's figures (RFC 6940 §6.6.3): what the link carried, its ACKs both ways (and
+  // how many DATA frames a coalesced ACK answered), retransmissions, window and RTO.
+  link::LinkCounters framing{};
+  link::SenderCounters sender{};
+  uint64_t rto_us = 0;
+  double srtt_us = 0;  // 0 before the first RTT sample
 };
 
 class LinkManager {

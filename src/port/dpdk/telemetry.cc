@@ -130,6 +130,10 @@ int OnLink(const char* /*cmd*/, const char* params, rte_tel_data* d) {
     rte_tel_data_add_dict_int(d, "client", l.client ? 1 : 0);
     rte_tel_data_add_dict_string(d, "transport", l.transport.c_str());
     rte_tel_data_add_dict_string(d, "cipher", l.cipher.c_str());
+    // Flat, "framing/name" (22.11's telemetry nests only arrays in a dict).
+    for (const auto& [name, value] : l.framing) {
+      rte_tel_data_add_dict_u64(d, absl::StrCat("framing/", name).c_str(), value);
+    }
     return 0;
   }
   return -EINVAL;

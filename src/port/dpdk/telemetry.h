@@ -6,7 +6,9 @@
 //   /p2psip/core,N      worker core N's counters, "group/name": value
 //   /p2psip/ring        the routing table: self, predecessors, successors, fingers
 //   /p2psip/links       the connection table's link ids
-//   /p2psip/link,ID     one link: core, remote, peer, up, client, transport, cipher
+//   /p2psip/link,ID     one link: core, remote, peer, up, client, transport, cipher, and its
+//                       framing's figures as "framing/NAME" (messages, ACKs sent, received
+//                       and coalesced, retransmissions, RTO)
 // The node publishes a snapshot now and then (Publish, from any thread); the EAL's telemetry
 // thread answers from the latest one. Nothing here is on the fast path.
 #ifndef P2PSIP_PORT_DPDK_TELEMETRY_H_
@@ -37,6 +39,7 @@ struct TelemetrySnapshot {
     std::string remote, peer, transport, cipher;
     bool up = false;
     bool client = false;
+    TelemetryCounters framing;  // the framing's figures: messages, ACKs, retransmissions, RTO
   };
   std::vector<Link> links;
 };

@@ -4,6 +4,8 @@
 // workers' shards, and one leaves gracefully without losing data.
 #include "p2psip/runtime/node_runtime.h"
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -182,6 +184,16 @@ TEST_F(RuntimeTest, ThreeMultiCoreNodesFormARingStoreFetchAndLeave) {
   ASSERT_TRUE(SpinUntil([&] { return AllJoined(); }, 20000)) << "the nodes did not all join";
   // The ring settles: each node's successor is the next one.
   ASSERT_TRUE(SpinUntil([&] { return RingSettled(); }, 20000)) << "the ring did not settle";
+
+  // Each worker thread is named for top -H and perf: 2 + 3 + 1 workers.
+  std::map<std::string, int> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name) && name.starts_with("p2psip-w")) ++names[name];
+  }
+  EXPECT_EQ(names,
+            (std::map<std::string, int>{{"p2psip-w0", 3}, {"p2psip-w1", 2}, {"p2psip-w2", 1}}));
 
   // Every handshake ran on a control part (the slow path) and its link went to a worker.
   ASSERT_TRUE(SpinUntil(

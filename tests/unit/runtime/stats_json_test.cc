@@ -91,6 +91,18 @@ TEST(StatsJsonTest, RingClosestFirstWithDistinctFingers) {
 TEST(StatsJsonTest, Link) {
   LinkInfo info{7,        *port::Endpoint::Parse("127.0.0.2:17084"), true, false,
                 Id(0x20), "ECDHE-ECDSA-AES128-GCM-SHA256",           0};
+  info.sender = {.messages_sent = 10,
+                 .retransmissions = 2,
+                 .messages_acked = 9,
+                 .messages_given_up = 1,
+                 .window = 4};
+  info.framing = {.data_delivered = 30,
+                  .data_duplicates = 1,
+                  .acks_in = 5,
+                  .acks_out = 3,
+                  .acks_coalesced = 28};
+  info.rto_us = 500'000;
+  info.srtt_us = 812.6;
   const json j = LinkJson(info, 2, true);
   EXPECT_EQ(j, (json{{"id", 7},
                      {"core", 2},
@@ -99,7 +111,20 @@ TEST(StatsJsonTest, Link) {
                      {"up", true},
                      {"client", true},
                      {"opened_here", false},
-                     {"cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"}}));
+                     {"cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"},
+                     {"framing",
+                      {{"messages_sent", 10},
+                       {"messages_acked", 9},
+                       {"retransmissions", 2},
+                       {"messages_given_up", 1},
+                       {"data_delivered", 30},
+                       {"data_duplicates", 1},
+                       {"acks_in", 5},
+                       {"acks_out", 3},
+                       {"acks_coalesced", 28},
+                       {"window", 4},
+                       {"rto_ms", 500},
+                       {"srtt_us", 812}}}}));
   info.peer = NodeId();
   info.up = false;
   EXPECT_EQ(LinkJson(info, 0, false)["peer"], "");

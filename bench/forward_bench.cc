@@ -16,7 +16,8 @@
 //
 //   --dtls=on   F is the runtime p2psipd runs (NodeRuntime: a worker thread, the control part
 //               on its own thread running the handshake); L is a LinkManager of its own, so each
-//               message costs F one DTLS record opened and one sealed, and the framing ACKs.
+//               message costs F one DTLS record opened and one sealed, and the framing ACKs
+//               (one per receive burst and link; --coalesce-acks=off: one per message).
 //   --dtls=off  the same Node on the same port in a plain loop, datagrams in the clear
 //               (RELOAD has no such mode: this isolates what records and framing cost).
 //
@@ -25,7 +26,8 @@
 // L's so that the two agree.
 //
 //   build/bench/forward_bench --port=dpdk-ring --dtls=on --seconds=3 --window=64
-//   bench/run_forward_bench.sh   (every combination, side by side, plus dpdk-testpmd)
+//   python3 bench/run_forward_bench.py --build build   (every combination, side by side, with
+//                                                       dpdk-testpmd and the AES-GCM bound)
 #include <fcntl.h>
 #include <poll.h>
 #include <rte_eth_ring.h>
@@ -87,6 +89,7 @@ struct Args {
   std::string l_at;
   std::string l_netns;
   bool dtls = true;
+  bool coalesce_acks = true;  // --dtls=on: one framing ACK per receive burst, at F and at L
   double seconds = 3;
   size_t window = 64;
   size_t padding = 100;      // PingReq padding: the message is ~ padding + 520 bytes (cert)
@@ -123,6 +126,8 @@ Args Parse(int argc, char** argv) {
       a.l_netns = value;
     } else if (key == "--dtls" && (value == "on" || value == "off")) {
       a.dtls = value == "on";
+    } else if (key == "--coalesce-acks" && (value == "on" || value == "off")) {
+      a.coalesce_acks = value == "on";
     } else if (key == "--seconds" && absl::SimpleAtod(value, &a.seconds) && a.seconds > 0 &&
                a.seconds <= 600) {
     } else if (key == "--window" && absl::SimpleAtoi(value, &n) && n > 0 && n < kMessages) {
@@ -138,6 +143,7 @@ Args Parse(int argc, char** argv) {
       std::fprintf(
           stderr,
           "usage: forward_bench [--port=dpdk-ring|dpdk|kernel] [--dtls=on|off] [--seconds=3]\n"
+          "                     [--coalesce-acks=on|off]\n"
           "                     [--device=ETHDEV --eal=\"EAL ARGS\"] [--f-at=ADDR:PORT]\n"
           "                     [--l-at=ADDR:PORT] [--l-netns=NAME]\n"
           "                     [--window=64] [--padding=100] [--poll-nap-us=0]\n"
@@ -461,6 +467,7 @@ Result RunDtls(const Args& args, Pki& pki, const Member& f, const Member& l, Por
   o.config = ConfigOf(f, f_at);
   o.links.context = pki.Context(f);
   o.links.local = f_at;
+  o.links.framing.coalesce_acks = args.coalesce_acks;
   o.make_signer = [&pki, &f]() -> absl::StatusOr<std::unique_ptr<core::Signer>> {
     return std::unique_ptr<core::Signer>(pki.Signer(f));
   };
@@ -481,6 +488,7 @@ Result RunDtls(const Args& args, Pki& pki, const Member& f, const Member& l, Por
   lo.context = pki.Context(l);
   lo.accept_inbound = false;
   lo.local = l_at;
+  lo.framing.coalesce_acks = args.coalesce_acks;
   runtime::LinkManager links(lo);
   runtime::LinkEvents events;
   std::vector<runtime::OutDatagram> out;
@@ -646,13 +654,14 @@ int main(int argc, char** argv) {
       args.dtls ? RunDtls(args, pki, f, l, *ports, load) : RunPlain(args, pki, f, l, *ports, load);
   ports.reset();
   std::printf(
-      "{\"port\": \"%s\", \"dtls\": %s, \"window\": %zu, \"message_bytes\": %zu, "
+      "{\"port\": \"%s\", \"dtls\": %s, \"coalesce_acks\": %s, \"window\": %zu, "
+      "\"message_bytes\": %zu, "
       "\"seconds\": %.2f, \"forwarded_per_s\": %.0f, \"p50_us\": %.1f, \"p99_us\": %.1f, "
       "\"allocations_per_message\": %.3f, \"busy_capacity_per_s\": %.0f, \"sent\": %llu, \"lost\": "
       "%llu, "
       "\"forwarded_by_f\": %llu, \"other\": %llu}\n",
-      args.port.c_str(), args.dtls ? "true" : "false", args.window, message_bytes, r.seconds,
-      r.returned / r.seconds, r.p50_us, r.p99_us,
+      args.port.c_str(), args.dtls ? "true" : "false", args.coalesce_acks ? "true" : "false",
+      args.window, message_bytes, r.seconds, r.returned / r.seconds, r.p50_us, r.p99_us,
       r.returned > 0 ? static_cast<double>(r.f_allocations) / r.returned : 0.0,
       r.f_busy_us > 0 ? r.forwarded_by_f * 1e6 / static_cast<double>(r.f_busy_us) : 0.0,
       static_cast<unsigned long long>(load.sent()), static_cast<unsigned long long>(load.lost()),

@@ -106,7 +106,9 @@ port::dpdk::TelemetrySnapshot TelemetryOf(nlohmann::json doc) {
     link.cipher = l.value("cipher", "");
     link.up = l.value("up", false);
     link.client = l.value("client", false);
-    for (const auto& [name, value] : l.value("framing", nlohmann::json::object()).items()) {
+    // value() returns a copy: keep it alive while items() walks it.
+    const nlohmann::json framing = l.value("framing", nlohmann::json::object());
+    for (const auto& [name, value] : framing.items()) {
       if (value.is_number_unsigned()) link.framing.emplace_back(name, value.get<uint64_t>());
     }
     t.links.push_back(std::move(link));

@@ -92,12 +92,21 @@ Received FramedLink::OnReceive(std::span<const uint8_t> frame, uint64_t now_us) 
     QueueAck(f.sequence, receive_window_.OnData(f.sequence));
   } else {
     // One ACK names its sequence N and, in its bitmask, N-32 .. N-1: the frames it answers
-    // must lie within 32 of each other, or the pending ACK goes first.
-    const bool after = static_cast<int32_t>(f.sequence - pending_ack_) > 0;
-    const uint32_t high = after ? f.sequence : pending_ack_;
-    const uint32_t low =
-        static_cast<int32_t>(f.sequence - pending_low_) < 0 ? f.sequence : pending_low_;
-    if (ack_pending_ && high - low > 32) FlushAck();
+    // must lie within 32 of each other, or the pending ACK goes first. Distances are taken
+    // modulo 2^32 from the pending span's ends, so far-apart sequences never merge.
+    enum class Fit { kNone, kInside, kAbove, kBelow } fit = Fit::kNone;
+    if (ack_pending_) {
+      const uint32_t above_low = f.sequence - pending_low_;
+      if (above_low <= pending_ack_ - pending_low_) {
+        fit = Fit::kInside;
+      } else if (above_low <= 32) {
+        fit = Fit::kAbove;
+      } else if (pending_ack_ - f.sequence <= 32) {
+        fit = Fit::kBelow;
+      } else {
+        FlushAck();
+      }
+    }
     (void)receive_window_.OnData(f.sequence);
     if (!ack_pending_) {
       ack_pending_ = true;
@@ -107,15 +116,15 @@ Received FramedLink::OnReceive(std::span<const uint8_t> frame, uint64_t now_us) 
       ++counters_.acks_coalesced;
       // The burst's own frames go in the mask explicitly: the window's memory (64 behind its
       // highest) may not reach an old sequence that a retransmission or reordering brought.
-      if (after) {
+      if (fit == Fit::kAbove) {
         const uint32_t shift = f.sequence - pending_ack_;  // 1..32
         pending_bits_ = static_cast<uint32_t>((uint64_t{pending_bits_} << shift) |
                                               (uint64_t{1} << (shift - 1)));
         pending_ack_ = f.sequence;
-      } else if (f.sequence != pending_ack_) {
+      } else if (f.sequence != pending_ack_) {  // kInside or kBelow: 1..32 below the ACK's N
         pending_bits_ |= uint32_t{1} << (pending_ack_ - f.sequence - 1);
+        if (fit == Fit::kBelow) pending_low_ = f.sequence;
       }
-      pending_low_ = low;
     }
   }
   if (duplicate) {

@@ -123,6 +123,22 @@ TEST(FramedLinkTest, CoalescedAckNeverReachesBeyondItsBitmask) {
   EXPECT_EQ(link->counters().acks_coalesced, 1u);
 }
 
+TEST(FramedLinkTest, FarApartSequencesAreNeverCoalesced) {
+  auto link = Make();
+  // 0x80000010 is "after" 29 and "before" 5 in 32-bit serial arithmetic: half the space away.
+  for (uint32_t seq : {5u, 29u, 0x80000010u, 0xFFFFFFF0u, 3u}) {
+    (void)link->OnReceive(DataFrame(seq, {}), 0);
+  }
+  std::vector<Bytes> keep;
+  auto frames = TakeOutput(*link, &keep);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0].sequence, 29u);
+  EXPECT_EQ(frames[0].received & (1u << 23), 1u << 23);  // 5 = 29 - 23 - 1
+  EXPECT_EQ(frames[1].sequence, 0x80000010u);
+  EXPECT_EQ(frames[2].sequence, 3u);  // 0xFFFFFFF0 and 3 lie 19 apart across the wrap
+  EXPECT_EQ(frames[2].received & (1u << 18), 1u << 18);
+}
+
 TEST(FramedLinkTest, SenderTakesACoalescedAckForEveryFrameItNames) {
   auto a = Make();
   auto b = Make();

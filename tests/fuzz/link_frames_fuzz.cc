@@ -76,15 +76,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 0:
         (void)l.Send({arg, len}, now);
         break;
-      case 1:
-        if (l.OnReceive({arg, len}, now).kind != link::ReceiveKind::kMalformed &&
-            len >= wire::kDataFrameOverhead && arg[0] == wire::kFrameData) {
-          const uint32_t seq = uint32_t{arg[1]} << 24 | uint32_t{arg[2]} << 16 |
-                               uint32_t{arg[3]} << 8 | arg[4];
-          arrived.insert(seq);  // raw bytes that happen to be a DATA frame
-          unanswered.insert(seq);
+      case 1: {
+        (void)l.OnReceive({arg, len}, now);
+        wire::FrameView f;
+        wire::DecodeError e;
+        if (wire::DecodeFrame({arg, len}, &f, &e) && f.type == wire::kFrameData) {
+          arrived.insert(f.sequence);  // raw bytes that happen to be a DATA frame
+          unanswered.insert(f.sequence);
         }
         break;
+      }
       case 2: {  // ACK of one of our transmissions (or a little beyond), bitmask from the input
         if (our_sequences.empty() || len < 1) break;
         uint32_t received = 0;

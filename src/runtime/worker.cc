@@ -266,7 +266,12 @@ void Worker::Sleep(int max_wait_ms, uint64_t now_us) {
   const bool poll_mode = port_->wait_fd() < 0;
   if (poll_mode && options_.poll_nap_us == 0) return;
   const uint64_t node_ms = node_->NextDeadline();
-  const uint64_t node_us = node_ms >= UINT64_MAX / 1000 ? UINT64_MAX : node_ms * 1000;
+  uint64_t node_us = node_ms >= UINT64_MAX / 1000 ? UINT64_MAX : node_ms * 1000;
+  // Turn looks at the Node's timers once per millisecond: one due within the millisecond
+  // already looked at waits for the next, asleep rather than spinning.
+  if (node_timers_checked_ms_ == now_us / 1000) {
+    node_us = std::max(node_us, (now_us / 1000 + 1) * 1000);
+  }
   uint64_t deadline = std::min({node_us, links_.NextDeadline(now_us), next_report_us_});
   if (handing_off_) deadline = std::min(deadline, now_us + 10'000);
   if (deadline <= now_us) return;

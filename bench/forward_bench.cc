@@ -426,6 +426,7 @@ struct Result {
   // F's time in bursts that had input, over the whole run: forwarded_by_f / f_busy_us is what
   // its core forwards per second of work, whatever share of the core the load left it.
   uint64_t f_busy_us = 0;
+  uint64_t f_rx_bursts = 0;  // F's port bursts that had input (--dtls=on): messages per burst
   double p50_us = 0, p99_us = 0;
 };
 
@@ -535,6 +536,7 @@ Result RunDtls(const Args& args, Pki& pki, const Member& f, const Member& l, Por
     if (report) {
       r.forwarded_by_f += report->node.forwarded;
       r.f_busy_us += report->worker.busy_us;
+      r.f_rx_bursts += report->worker.rx_bursts;
     }
   }
   stop = true;
@@ -659,13 +661,14 @@ int main(int argc, char** argv) {
       "\"seconds\": %.2f, \"forwarded_per_s\": %.0f, \"p50_us\": %.1f, \"p99_us\": %.1f, "
       "\"allocations_per_message\": %.3f, \"busy_capacity_per_s\": %.0f, \"sent\": %llu, \"lost\": "
       "%llu, "
-      "\"forwarded_by_f\": %llu, \"other\": %llu}\n",
+      "\"forwarded_by_f\": %llu, \"messages_per_f_burst\": %.1f, \"other\": %llu}\n",
       args.port.c_str(), args.dtls ? "true" : "false", args.coalesce_acks ? "true" : "false",
       args.window, message_bytes, r.seconds, r.returned / r.seconds, r.p50_us, r.p99_us,
       r.returned > 0 ? static_cast<double>(r.f_allocations) / r.returned : 0.0,
       r.f_busy_us > 0 ? r.forwarded_by_f * 1e6 / static_cast<double>(r.f_busy_us) : 0.0,
       static_cast<unsigned long long>(load.sent()), static_cast<unsigned long long>(load.lost()),
       static_cast<unsigned long long>(r.forwarded_by_f),
+      r.f_rx_bursts > 0 ? static_cast<double>(r.forwarded_by_f) / r.f_rx_bursts : 0.0,
       static_cast<unsigned long long>(load.other()));
   if (r.returned == 0) Die("no message came back");
   if (args.max_allocations) {

@@ -65,6 +65,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "p2psip/port/checksum.h"
 #include "p2psip/port/port.h"
 
 namespace p2psip::port {
@@ -163,6 +164,10 @@ class NetStack {
   // in the frame), UDP checksum included.
   void WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to,
                        std::span<const uint8_t> payload, std::span<uint8_t> headers);
+  // The same for a payload of `payload_size` bytes whose ChecksumAdd(0, payload) the caller
+  // already has (ChecksumCopy gives it while copying the payload into the frame).
+  void WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to, size_t payload_size,
+                       uint32_t payload_sum, std::span<uint8_t> headers);
 
   // Adds or refreshes a neighbour (also used by tests and static configuration). The address is
   // an Endpoint whose port is ignored; multicast MACs and IPv6 multicast or unspecified
@@ -248,10 +253,6 @@ class NetStack {
   size_t learnt_count_ = 0;
   NetStackCounters counters_;
 };
-
-// Internet checksum (RFC 1071) helpers, exposed for tests.
-uint32_t ChecksumAdd(uint32_t sum, std::span<const uint8_t> bytes);
-uint16_t ChecksumFold(uint32_t sum);
 
 }  // namespace p2psip::port
 

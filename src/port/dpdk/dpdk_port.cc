@@ -619,11 +619,12 @@ size_t DpdkPort::TxBurst(std::span<const TxDatagram> datagrams) {
         rte_pktmbuf_free(m);
         continue;
       }
-      std::memcpy(frame + headroom_, d.data.data(), d.data.size());
+      // One pass copies the payload and sums it for the UDP checksum.
+      const uint32_t payload_sum = ChecksumCopy(frame + headroom_, d.data, 0);
       MacAddress mac;
       switch (stack_.Resolve(d.to, &mac)) {
         case NetStack::TxVerdict::kReady:
-          stack_.WriteUdpHeaders(mac, d.to, d.data, {frame, headroom_});
+          stack_.WriteUdpHeaders(mac, d.to, d.data.size(), payload_sum, {frame, headroom_});
           to_wire_.push_back(m);
           ++udp_frames;
           break;

@@ -120,53 +120,6 @@ bool IsExtensionHeader(uint8_t next) {
 
 }  // namespace
 
-uint32_t ChecksumAdd(uint32_t sum, std::span<const uint8_t> bytes) {
-  // RFC 1071 §2: the one's complement sum does not depend on byte order, so the words are
-  // summed in the machine's order, 8 bytes at a time as two 32-bit halves into 64 bits (no
-  // overflow below 2^32 words), folded to 16 bits and swapped into network order at the end.
-  const uint8_t* p = bytes.data();
-  size_t n = bytes.size();
-  uint64_t acc = 0;
-  uint64_t acc2 = 0;  // a second chain, so that two additions run at once
-  for (; n >= 16; p += 16, n -= 16) {
-    uint64_t w[2];
-    std::memcpy(w, p, 16);
-    acc += (w[0] & 0xffffffffu) + (w[0] >> 32);
-    acc2 += (w[1] & 0xffffffffu) + (w[1] >> 32);
-  }
-  acc += acc2;
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    acc += (w & 0xffffffffu) + (w >> 32);
-  }
-  if (n >= 4) {
-    uint32_t w;
-    std::memcpy(&w, p, 4);
-    acc += w;
-    p += 4;
-    n -= 4;
-  }
-  if (n >= 2) {
-    uint16_t w;
-    std::memcpy(&w, p, 2);
-    acc += w;
-    p += 2;
-    n -= 2;
-  }
-  if (n == 1) {  // the odd byte is the high half of a word padded with zero
-    const uint16_t w =
-        static_cast<uint16_t>(*p << (std::endian::native == std::endian::big ? 8 : 0));
-    acc += w;
-  }
-  while ((acc >> 16) != 0) acc = (acc & 0xffff) + (acc >> 16);
-  if constexpr (std::endian::native == std::endian::little) {
-    acc = ((acc & 0xff) << 8) | (acc >> 8);
-  }
-  sum += static_cast<uint32_t>(acc);
-  return (sum & 0xffff) + (sum >> 16);
-}
-
 bool NetStack::MayReply(std::span<const uint8_t> frame) {
   if (frame.size() < kEthernetHeader) return false;
   const uint16_t type = Get16(frame.data() + 12);
@@ -175,11 +128,6 @@ bool NetStack::MayReply(std::span<const uint8_t> frame) {
           frame[kEthernetHeader + 9] == kProtoIcmp) ||
          (type == kEtherTypeIpv6 && frame.size() > kEthernetHeader + 6 &&
           frame[kEthernetHeader + 6] == kProtoIcmp6);
-}
-
-uint16_t ChecksumFold(uint32_t sum) {
-  while ((sum >> 16) != 0) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
 }
 
 std::string MacToString(const MacAddress& m) {
@@ -786,8 +734,13 @@ size_t NetStack::WriteResolutionRequest(const Endpoint& to, std::span<uint8_t> o
 
 void NetStack::WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to,
                                std::span<const uint8_t> payload, std::span<uint8_t> headers) {
+  WriteUdpHeaders(next_hop, to, payload.size(), ChecksumAdd(0, payload), headers);
+}
+
+void NetStack::WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to, size_t payload_size,
+                               uint32_t payload_sum, std::span<uint8_t> headers) {
   uint8_t* p = headers.data();
-  const uint16_t udp_len = static_cast<uint16_t>(kUdpHeader + payload.size());
+  const uint16_t udp_len = static_cast<uint16_t>(kUdpHeader + payload_size);
   uint8_t* udp = nullptr;
   uint32_t sum = 0;
   if (ipv6_) {
@@ -824,8 +777,7 @@ void NetStack::WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to,
   Put16(udp + 4, udp_len);
   Put16(udp + 6, 0);
   sum = ChecksumAdd(sum, {udp, kUdpHeader});
-  sum = ChecksumAdd(sum, payload);
-  const uint16_t checksum = ChecksumFold(sum);
+  const uint16_t checksum = ChecksumFold(sum + payload_sum);
   // RFC 768: 0 means "none" (and over IPv6 is not allowed); 0xffff is the same sum.
   Put16(udp + 6, checksum == 0 ? 0xffff : checksum);
 }

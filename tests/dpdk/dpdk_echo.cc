@@ -4,7 +4,7 @@
 // (SIGTERM, SIGINT, or --seconds).
 //
 //   dpdk_echo --device NAME --address IP:PORT [--prefix-length N] [--exception NAME]
-//             [--greet IP:PORT] [--seconds N] -- EAL-ARGUMENTS...
+//             [--greet IP:PORT] [--seconds N] [--checksum-offload on|off] -- EAL-ARGUMENTS...
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -28,7 +28,8 @@ void OnSignal(int) { g_stop = 1; }
 int Usage(const char* why) {
   std::fprintf(stderr,
                "dpdk_echo: %s\nusage: dpdk_echo --device NAME --address IP:PORT "
-               "[--prefix-length N] [--exception NAME] [--greet IP:PORT] [--seconds N] -- "
+               "[--prefix-length N] [--exception NAME] [--greet IP:PORT] [--seconds N] "
+               "[--checksum-offload on|off] -- "
                "EAL-ARGUMENTS...\n",
                why);
   return 2;
@@ -65,6 +66,9 @@ int main(int argc, char** argv) {
       int n = 0;
       if (!absl::SimpleAtoi(v, &n) || n < 0 || n > 32) return Usage("bad --prefix-length");
       options.stack.prefix_length = static_cast<uint8_t>(n);
+    } else if (a == "--checksum-offload") {
+      if (v != "on" && v != "off") return Usage("--checksum-offload is on or off");
+      options.checksum_offload = v == "on";
     } else if (a == "--seconds") {
       if (!absl::SimpleAtoi(v, &seconds) || seconds <= 0) return Usage("bad --seconds");
     } else {
@@ -121,11 +125,13 @@ int main(int argc, char** argv) {
       "\"rx_icmp_echo\":%lu,\"rx_arp_requests\":%lu,\"rx_arp_replies\":%lu,"
       "\"tx_arp_requests\":%lu,\"rx_exception\":%lu,\"rx_not_for_us\":%lu,\"rx_malformed\":%lu,"
       "\"rx_bad_checksum\":%lu,\"exception_to_kernel\":%lu,\"exception_from_kernel\":%lu,"
-      "\"exception_dropped\":%lu,\"tx_unresolved\":%lu,\"tx_replies\":%lu}\n",
+      "\"exception_dropped\":%lu,\"tx_unresolved\":%lu,\"tx_replies\":%lu,"
+      "\"rx_checksum_by_device\":%lu,\"tx_checksum_by_device\":%lu,\"tx_not_prepared\":%lu}\n",
       c.rx_datagrams, c.tx_datagrams, c.tx_dropped, greetings, k.rx_icmp_echo, k.rx_arp_requests,
       k.rx_arp_replies, k.tx_arp_requests, k.rx_exception, k.rx_not_for_us, k.rx_malformed,
       k.rx_bad_checksum, s.exception_to_kernel, s.exception_from_kernel, s.exception_dropped,
-      s.tx_unresolved, s.tx_replies);
+      s.tx_unresolved, s.tx_replies, s.rx_checksum_by_device, s.tx_checksum_by_device,
+      s.tx_not_prepared);
   std::fflush(stdout);
   group->clear();
   return 0;

@@ -66,6 +66,11 @@ struct DpdkPortOptions {
   // bring it up (a net_tap vdev; needs CAP_NET_ADMIN). Off: the operator configures it (an IPv6
   // port refuses to start with it on).
   bool configure_exception_interface = true;
+  // Let the device compute the IPv4 and UDP checksums of what the port sends and check the UDP
+  // checksums of what it receives, where it can (a NIC; net_tap does it in its driver): the
+  // port then never sums a payload. Off, or a device without them (net_ring, net_af_xdp,
+  // net_af_packet): the stack computes and checks them in software.
+  bool checksum_offload = true;
   uint16_t rx_descriptors = 512;
   uint16_t tx_descriptors = 512;
   // mbufs in each queue's mempool: enough for the RX ring, the TX ring, the held burst and the
@@ -90,6 +95,9 @@ struct DpdkPortStats {
   uint64_t exception_from_kernel = 0;    // frames the kernel sent, put on the wire
   uint64_t exception_dropped = 0;        // for the kernel but no exception device, or not taken
   uint64_t neighbour_notes_dropped = 0;  // a learnt neighbour not passed on: a sibling's ring full
+  uint64_t rx_checksum_by_device = 0;    // datagrams whose UDP checksum the device checked
+  uint64_t tx_checksum_by_device = 0;    // datagrams whose checksums the device computed
+  uint64_t tx_not_prepared = 0;          // refused by rte_eth_tx_prepare (offload): dropped
 };
 
 class DpdkPort final : public Port {
@@ -137,6 +145,10 @@ class DpdkPort final : public Port {
   size_t SendFrames(rte_mbuf** frames, size_t n);
   // SendFrames for UDP datagram frames (at most kMaxChunk), counted in PortCounters.
   size_t SendDatagrams(rte_mbuf** frames, size_t n);
+  // The Ethernet, IP and UDP headers in front of the payload that `m` holds: checksums computed
+  // from `payload_sum` (ChecksumAdd of the payload), or left to the device (TX offload).
+  void WriteHeaders(rte_mbuf* m, const MacAddress& next_hop, const Endpoint& to,
+                    uint32_t payload_sum);
   rte_mbuf* Allocate();
   void RegisterThread();
   // Neighbours the other queues learnt (ARP replies and NAs reach one queue only), and this queue's

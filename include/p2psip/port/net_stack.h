@@ -135,8 +135,12 @@ class NetStack {
   // Classifies one received frame (see the file comment). kDatagram: *datagram is filled, its
   // payload pointing into `frame`. kReply: the answer is written to `reply` and its length to
   // *reply_len; a reply that does not fit `reply` is dropped instead.
+  // `udp_checksum`: kVerifiedByDevice when the device checked the UDP checksum and found it
+  // right (RX checksum offload): the stack does not sum the datagram again. A zero UDP/IPv6
+  // checksum is still refused.
+  enum class UdpChecksum : uint8_t { kUnchecked, kVerifiedByDevice };
   RxVerdict Receive(std::span<const uint8_t> frame, RxDatagram* datagram, std::span<uint8_t> reply,
-                    size_t* reply_len);
+                    size_t* reply_len, UdpChecksum udp_checksum = UdpChecksum::kUnchecked);
 
   // The MAC of the next hop towards `to`. kResolve: not known yet; hold the datagram and call
   // ResolutionDue / WriteResolutionRequest. kUnroutable: no next hop (counted), also for a
@@ -168,6 +172,11 @@ class NetStack {
   // already has (ChecksumCopy gives it while copying the payload into the frame).
   void WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to, size_t payload_size,
                        uint32_t payload_sum, std::span<uint8_t> headers);
+  // The same for a device that computes the checksums (TX checksum offload): the IPv4 header
+  // checksum is left 0 and the UDP one holds the pseudo-header's sum, folded and not
+  // complemented, as DPDK's drivers expect with RTE_MBUF_F_TX_UDP_CKSUM.
+  void WriteUdpHeadersForOffload(const MacAddress& next_hop, const Endpoint& to,
+                                 size_t payload_size, std::span<uint8_t> headers);
 
   // Adds or refreshes a neighbour (also used by tests and static configuration). The address is
   // an Endpoint whose port is ignored; multicast MACs and IPv6 multicast or unspecified
@@ -202,6 +211,9 @@ class NetStack {
     bool requested = false;
   };
 
+  // payload_sum: ChecksumAdd of the payload; none: offloaded (WriteUdpHeadersForOffload).
+  void WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to, size_t payload_size,
+                       std::optional<uint32_t> payload_sum, std::span<uint8_t> headers);
   RxVerdict ReceiveArp(std::span<const uint8_t> arp, std::span<uint8_t> reply, size_t* reply_len);
   RxVerdict ReceiveIpv4(std::span<const uint8_t> frame, RxDatagram* datagram,
                         std::span<uint8_t> reply, size_t* reply_len);
@@ -243,8 +255,9 @@ class NetStack {
   static NeighbourKey KeyOf(const Endpoint& address);
 
   NetStackOptions options_;
-  bool ipv6_ = false;      // the node's family
-  uint32_t local_ip_ = 0;  // host order; IPv4 node only
+  bool ipv6_ = false;                   // the node's family
+  bool udp_checksum_verified_ = false;  // the frame Receive has: its device checked the UDP sum
+  uint32_t local_ip_ = 0;               // host order; IPv4 node only
   uint32_t netmask_ = 0;
   Ipv6Address local6_{};      // IPv6 node only
   Ipv6Address link_local_{};  // derived from the MAC

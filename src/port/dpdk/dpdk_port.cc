@@ -49,12 +49,28 @@ absl::StatusOr<uint16_t> PortByName(const std::string& name) {
   return id;
 }
 
-// Configures `port` with `queues` RX/TX queue pairs on `pools` and starts it.
+// The checksum work a device takes over (DpdkPortOptions::checksum_offload).
+struct ChecksumOffload {
+  bool tx = false;  // it computes the IPv4 header and UDP checksums of what the port sends
+  bool rx = false;  // it checks the UDP checksum of what it receives and says so in ol_flags
+};
+
+constexpr uint64_t kTxChecksumOffloads =
+    RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+
+// Configures `port` with `queues` RX/TX queue pairs on `pools` and starts it; with
+// `want_offload`, turns on the checksum offloads the device has (*offload says which).
 absl::Status StartDevice(uint16_t port, const std::string& name, uint16_t queues,
-                         const DpdkPortOptions& options, std::span<rte_mempool* const> pools) {
+                         const DpdkPortOptions& options, std::span<rte_mempool* const> pools,
+                         bool want_offload, ChecksumOffload* offload) {
   rte_eth_dev_info info{};
   if (int rc = rte_eth_dev_info_get(port, &info); rc != 0) {
     return absl::InternalError(absl::StrCat(name, ": rte_eth_dev_info_get: ", rte_strerror(-rc)));
+  }
+  *offload = {};
+  if (want_offload) {
+    offload->tx = (info.tx_offload_capa & kTxChecksumOffloads) == kTxChecksumOffloads;
+    offload->rx = (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM) != 0;
   }
   if (info.max_rx_queues < queues || info.max_tx_queues < queues) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -69,6 +85,8 @@ absl::Status StartDevice(uint16_t port, const std::string& name, uint16_t queues
       conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & wanted;
     }
   }
+  if (offload->tx) conf.txmode.offloads |= kTxChecksumOffloads;
+  if (offload->rx) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
   if (int rc = rte_eth_dev_configure(port, queues, queues, &conf); rc != 0) {
     return absl::InternalError(absl::StrCat(name, ": rte_eth_dev_configure: ", rte_strerror(-rc)));
   }
@@ -235,6 +253,7 @@ struct DpdkPort::Device {
   uint16_t port = 0;
   std::optional<uint16_t> exception;
   std::vector<rte_mempool*> pools;  // one per queue (both devices' RX of that queue use it)
+  ChecksumOffload offload;          // what the data device computes and checks for the port
   // With more than one queue, one ring per queue (any queue enqueues, its owner dequeues) of
   // neighbours the others learnt: the device hashes an ARP reply (or a Neighbor
   // Advertisement) to one queue only.
@@ -324,15 +343,18 @@ absl::StatusOr<std::vector<std::unique_ptr<DpdkPort>>> DpdkPort::CreateGroup(
   }
   const uint16_t queues = static_cast<uint16_t>(n);
   device->port_configured = true;
-  if (absl::Status s = StartDevice(device->port, options.device, queues, options, device->pools);
+  if (absl::Status s = StartDevice(device->port, options.device, queues, options, device->pools,
+                                   options.checksum_offload, &device->offload);
       !s.ok()) {
     return s;
   }
   device->port_started = true;
   if (device->exception.has_value()) {
     device->exception_configured = true;
+    // The kernel's frames pass through as they are: no offload on the exception device.
+    ChecksumOffload none;
     if (absl::Status s = StartDevice(*device->exception, options.exception_device, queues, options,
-                                     device->pools);
+                                     device->pools, false, &none);
         !s.ok()) {
       return s;
     }
@@ -408,11 +430,45 @@ size_t DpdkPort::SendFrames(rte_mbuf** frames, size_t n) {
   return sent;
 }
 
+void DpdkPort::WriteHeaders(rte_mbuf* m, const MacAddress& next_hop, const Endpoint& to,
+                            uint32_t payload_sum) {
+  uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
+  const size_t payload_size = m->data_len - headroom_;
+  if (!device_->offload.tx) {
+    stack_.WriteUdpHeaders(next_hop, to, payload_size, payload_sum, {frame, headroom_});
+    return;
+  }
+  stack_.WriteUdpHeadersForOffload(next_hop, to, payload_size, {frame, headroom_});
+  constexpr uint16_t kEthernet = 14, kIpv4 = 20, kIpv6 = 40, kUdp = 8;
+  static_assert(NetStack::kUdpHeadroom == kEthernet + kIpv4 + kUdp);
+  static_assert(NetStack::kUdp6Headroom == kEthernet + kIpv6 + kUdp);
+  m->l2_len = kEthernet;
+  if (to.family == Endpoint::Family::kIpv6) {
+    m->l3_len = kIpv6;
+    m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
+  } else {
+    m->l3_len = kIpv4;
+    m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
+  }
+  ++stats_.tx_checksum_by_device;
+}
+
 size_t DpdkPort::SendDatagrams(rte_mbuf** frames, size_t n) {
   // The lengths are read before the device owns the mbufs (it may free them at once).
   uint64_t bytes[kMaxChunk];
   assert(n <= kMaxChunk);
   for (size_t i = 0; i < n; ++i) bytes[i] = frames[i]->data_len - headroom_;
+  if (device_->offload.tx) {
+    // What a device needs done to offloaded frames beyond DPDK's convention (most need none).
+    const uint16_t ready =
+        rte_eth_tx_prepare(device_->port, queue_, frames, static_cast<uint16_t>(n));
+    if (ready < n) {  // the first one it refused, and the rest: dropped and counted
+      stats_.tx_not_prepared += n - ready;
+      counters_.tx_dropped += n - ready;
+      rte_pktmbuf_free_bulk(frames + ready, static_cast<unsigned>(n - ready));
+      n = ready;
+    }
+  }
   const size_t sent = SendFrames(frames, n);
   for (size_t i = 0; i < sent; ++i) counters_.tx_bytes += bytes[i];
   counters_.tx_datagrams += sent;
@@ -501,8 +557,17 @@ size_t DpdkPort::RxBurst(std::span<RxDatagram> out) {
       reply_room = {rte_pktmbuf_mtod(reply, uint8_t*), rte_pktmbuf_tailroom(reply)};
     }
     size_t reply_len = 0;
-    switch (stack_.Receive(frame, &out[delivered], reply_room, &reply_len)) {
+    // RX checksum offload: a UDP checksum the device found right is not summed again; any
+    // other verdict (bad, unknown, none) leaves the check to the stack, which counts failures.
+    NetStack::UdpChecksum udp_checksum = NetStack::UdpChecksum::kUnchecked;
+    if (device_->offload.rx &&
+        (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
+      udp_checksum = NetStack::UdpChecksum::kVerifiedByDevice;
+    }
+    switch (stack_.Receive(frame, &out[delivered], reply_room, &reply_len, udp_checksum)) {
       case NetStack::RxVerdict::kDatagram:
+        if (udp_checksum == NetStack::UdpChecksum::kVerifiedByDevice)
+          ++stats_.rx_checksum_by_device;
         ++counters_.rx_datagrams;
         counters_.rx_bytes += out[delivered].data.size();
         ++delivered;
@@ -554,9 +619,9 @@ void DpdkPort::FlushPending(uint64_t now_ns) {
     MacAddress mac;
     const NetStack::TxVerdict v = stack_.Resolve(p.to, &mac);
     if (v == NetStack::TxVerdict::kReady) {
-      uint8_t* frame = rte_pktmbuf_mtod(p.mbuf, uint8_t*);
+      const uint8_t* frame = rte_pktmbuf_mtod(p.mbuf, const uint8_t*);
       const std::span<const uint8_t> payload(frame + headroom_, p.mbuf->data_len - headroom_);
-      stack_.WriteUdpHeaders(mac, p.to, payload, {frame, headroom_});
+      WriteHeaders(p.mbuf, mac, p.to, device_->offload.tx ? 0 : ChecksumAdd(0, payload));
       to_wire_.push_back(p.mbuf);
       if (to_wire_.size() == kMaxChunk) {
         SendDatagrams(to_wire_.data(), to_wire_.size());
@@ -619,12 +684,17 @@ size_t DpdkPort::TxBurst(std::span<const TxDatagram> datagrams) {
         rte_pktmbuf_free(m);
         continue;
       }
-      // One pass copies the payload and sums it for the UDP checksum.
-      const uint32_t payload_sum = ChecksumCopy(frame + headroom_, d.data, 0);
+      // Without TX offload, one pass copies the payload and sums it for the UDP checksum.
+      uint32_t payload_sum = 0;
+      if (device_->offload.tx) {
+        std::memcpy(frame + headroom_, d.data.data(), d.data.size());
+      } else {
+        payload_sum = ChecksumCopy(frame + headroom_, d.data, 0);
+      }
       MacAddress mac;
       switch (stack_.Resolve(d.to, &mac)) {
         case NetStack::TxVerdict::kReady:
-          stack_.WriteUdpHeaders(mac, d.to, d.data.size(), payload_sum, {frame, headroom_});
+          WriteHeaders(m, mac, d.to, payload_sum);
           to_wire_.push_back(m);
           ++udp_frames;
           break;
@@ -701,6 +771,9 @@ std::vector<std::pair<std::string, uint64_t>> DpdkPort::DetailCounters() const {
       {"dpdk.exception_from_kernel", d.exception_from_kernel},
       {"dpdk.exception_dropped", d.exception_dropped},
       {"dpdk.neighbour_notes_dropped", d.neighbour_notes_dropped},
+      {"dpdk.rx_checksum_by_device", d.rx_checksum_by_device},
+      {"dpdk.tx_checksum_by_device", d.tx_checksum_by_device},
+      {"dpdk.tx_not_prepared", d.tx_not_prepared},
   };
 }
 

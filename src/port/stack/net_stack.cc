@@ -173,8 +173,10 @@ bool NetStack::IsOurIpv6(const uint8_t* a) const {
 }
 
 NetStack::RxVerdict NetStack::Receive(std::span<const uint8_t> frame, RxDatagram* datagram,
-                                      std::span<uint8_t> reply, size_t* reply_len) {
+                                      std::span<uint8_t> reply, size_t* reply_len,
+                                      UdpChecksum udp_checksum) {
   ++counters_.rx_frames;
+  udp_checksum_verified_ = udp_checksum == UdpChecksum::kVerifiedByDevice;
   *reply_len = 0;
   if (frame.size() < kEthernetHeader) {
     ++counters_.rx_malformed;
@@ -331,7 +333,7 @@ NetStack::RxVerdict NetStack::ReceiveIpv4(std::span<const uint8_t> frame, RxData
     ++counters_.rx_exception;
     return RxVerdict::kException;
   }
-  if (Get16(body.data() + 6) != 0) {  // 0: the sender computed none (allowed over IPv4)
+  if (Get16(body.data() + 6) != 0 && !udp_checksum_verified_) {  // 0: none (allowed over IPv4)
     const uint32_t sum =
         ChecksumAdd(PseudoHeaderSum(src, dst, static_cast<uint16_t>(udp_len)), body.first(udp_len));
     if (ChecksumFold(sum) != 0) {
@@ -543,7 +545,8 @@ NetStack::RxVerdict NetStack::ReceiveUdp6(std::span<const uint8_t> frame,
   }
   // RFC 8200 §8.1: the checksum is mandatory over IPv6; a zero one is discarded.
   const uint32_t sum = PseudoHeaderSum6(ip + 8, ip + 24, static_cast<uint32_t>(udp_len), kProtoUdp);
-  if (Get16(body.data() + 6) == 0 || ChecksumFold(ChecksumAdd(sum, body.first(udp_len))) != 0) {
+  if (Get16(body.data() + 6) == 0 ||
+      (!udp_checksum_verified_ && ChecksumFold(ChecksumAdd(sum, body.first(udp_len))) != 0)) {
     ++counters_.rx_bad_checksum;
     return RxVerdict::kDrop;
   }
@@ -739,6 +742,16 @@ void NetStack::WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to,
 
 void NetStack::WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to, size_t payload_size,
                                uint32_t payload_sum, std::span<uint8_t> headers) {
+  WriteUdpHeaders(next_hop, to, payload_size, std::optional<uint32_t>(payload_sum), headers);
+}
+
+void NetStack::WriteUdpHeadersForOffload(const MacAddress& next_hop, const Endpoint& to,
+                                         size_t payload_size, std::span<uint8_t> headers) {
+  WriteUdpHeaders(next_hop, to, payload_size, std::optional<uint32_t>(), headers);
+}
+
+void NetStack::WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to, size_t payload_size,
+                               std::optional<uint32_t> payload_sum, std::span<uint8_t> headers) {
   uint8_t* p = headers.data();
   const uint16_t udp_len = static_cast<uint16_t>(kUdpHeader + payload_size);
   uint8_t* udp = nullptr;
@@ -765,10 +778,10 @@ void NetStack::WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to, s
     Put16(ip + 6, 0x4000);  // don't fragment: RELOAD framing keeps datagrams under the MTU
     ip[8] = options_.ttl;
     ip[9] = kProtoUdp;
-    Put16(ip + 10, 0);
+    Put16(ip + 10, 0);  // offloaded: the device fills it in
     Put32(ip + 12, local_ip_);
     Put32(ip + 16, dst);
-    Put16(ip + 10, ChecksumFold(ChecksumAdd(0, {ip, kIpv4Header})));
+    if (payload_sum) Put16(ip + 10, ChecksumFold(ChecksumAdd(0, {ip, kIpv4Header})));
     udp = ip + kIpv4Header;
     sum = PseudoHeaderSum(local_ip_, dst, udp_len);
   }
@@ -776,8 +789,15 @@ void NetStack::WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to, s
   Put16(udp + 2, to.port);
   Put16(udp + 4, udp_len);
   Put16(udp + 6, 0);
+  if (!payload_sum) {
+    // Offloaded (DPDK's convention, rte_ipv4_phdr_cksum): the field holds the pseudo-header's
+    // sum, folded and not complemented; the device adds the UDP header and payload.
+    while ((sum >> 16) != 0) sum = (sum & 0xffff) + (sum >> 16);
+    Put16(udp + 6, static_cast<uint16_t>(sum));
+    return;
+  }
   sum = ChecksumAdd(sum, {udp, kUdpHeader});
-  const uint16_t checksum = ChecksumFold(sum + payload_sum);
+  const uint16_t checksum = ChecksumFold(sum + *payload_sum);
   // RFC 768: 0 means "none" (and over IPv6 is not allowed); 0xffff is the same sum.
   Put16(udp + 6, checksum == 0 ? 0xffff : checksum);
 }

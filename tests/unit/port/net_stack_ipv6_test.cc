@@ -357,6 +357,39 @@ TEST(NetStackIpv6Test, ReceivesUdpWithAMandatoryChecksum) {
   EXPECT_EQ(Outcomes(b.counters()), b.counters().rx_frames);
 }
 
+TEST(NetStackIpv6Test, OffloadedHeadersAndDeviceVerifiedChecksums) {
+  NetStack a(Options(kMacA, "[2001:2::1]:6084"));
+  NetStack b(Options(kMacB, "[2001:2::2]:6084"));
+  const std::string payload = "offloaded over IPv6, odd length";
+  const size_t h = a.udp_headroom();
+  Bytes software(h + payload.size()), offloaded(h + payload.size());
+  std::memcpy(software.data() + h, payload.data(), payload.size());
+  std::memcpy(offloaded.data() + h, payload.data(), payload.size());
+  a.WriteUdpHeaders(kMacB, Ep("[2001:2::2]:6084"), {software.data() + h, payload.size()},
+                    {software.data(), h});
+  a.WriteUdpHeadersForOffload(kMacB, Ep("[2001:2::2]:6084"), payload.size(), {offloaded.data(), h});
+  // The device sums the UDP header (the field holding the pseudo-header's sum) and payload.
+  uint8_t* udp = offloaded.data() + kEth + kIp6;
+  uint16_t sum = ChecksumFold(ChecksumAdd(0, {udp, 8 + payload.size()}));
+  if (sum == 0) sum = 0xffff;
+  udp[6] = static_cast<uint8_t>(sum >> 8);
+  udp[7] = static_cast<uint8_t>(sum);
+  EXPECT_EQ(offloaded, software);
+
+  // A device's "checked, right" is trusted, but a zero checksum is refused even so.
+  Bytes bad = software;
+  bad.back() ^= 0x01;
+  RxDatagram d;
+  Bytes reply(128);
+  size_t len = 0;
+  EXPECT_EQ(b.Receive(bad, &d, reply, &len, NetStack::UdpChecksum::kVerifiedByDevice),
+            NetStack::RxVerdict::kDatagram);
+  Bytes zero = software;
+  zero[kEth + kIp6 + 6] = zero[kEth + kIp6 + 7] = 0;
+  EXPECT_EQ(b.Receive(zero, &d, reply, &len, NetStack::UdpChecksum::kVerifiedByDevice),
+            NetStack::RxVerdict::kDrop);
+}
+
 TEST(NetStackIpv6Test, WritesUdpHeadersAnOutsiderAgreesWith) {
   NetStack a(Options(kMacA, "[2001:2::1]:6084"));
   for (const std::string payload : {"", "odd", "an even payload!"}) {

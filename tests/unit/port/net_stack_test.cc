@@ -151,6 +151,59 @@ TEST(NetStackTest, HeadersFromAPayloadSumAreTheSame) {
   EXPECT_EQ(b.counters().rx_bad_checksum, 0u);
 }
 
+// What a NIC does with an offloaded frame (DPDK's convention): the IPv4 header checksum over
+// the header; the UDP one over the UDP header and payload, the field's pseudo-header sum included.
+void CompleteAsADeviceWould(std::vector<uint8_t>& frame, size_t l3_len) {
+  uint8_t* ip = frame.data() + 14;
+  if (l3_len == 20) {
+    const uint16_t ip_sum = ChecksumFold(ChecksumAdd(0, {ip, 20}));
+    ip[10] = static_cast<uint8_t>(ip_sum >> 8);
+    ip[11] = static_cast<uint8_t>(ip_sum);
+  }
+  uint8_t* udp = ip + l3_len;
+  uint16_t sum = ChecksumFold(ChecksumAdd(0, {udp, frame.size() - 14 - l3_len}));
+  if (sum == 0) sum = 0xffff;
+  udp[6] = static_cast<uint8_t>(sum >> 8);
+  udp[7] = static_cast<uint8_t>(sum);
+}
+
+TEST(NetStackTest, OffloadedHeadersAreWhatTheDeviceCompletes) {
+  NetStack a(Options(kMacA, "198.18.0.1:6084"));
+  NetStack b(Options(kMacB, "198.18.0.2:6084"));
+  const Endpoint to = Ep("198.18.0.2:6084");
+  for (size_t n : {0, 1, 2, 17, 800, 1401}) {
+    std::string payload(n, 'x');
+    for (size_t i = 0; i < n; ++i) payload[i] = static_cast<char>(i * 13 + n);
+    const std::vector<uint8_t> software = UdpFrame(a, kMacB, to, payload);
+    std::vector<uint8_t> frame(NetStack::kUdpHeadroom + n);
+    std::memcpy(frame.data() + NetStack::kUdpHeadroom, payload.data(), n);
+    a.WriteUdpHeadersForOffload(kMacB, to, n, {frame.data(), NetStack::kUdpHeadroom});
+    EXPECT_EQ(frame[14 + 10], 0);  // the IPv4 header checksum: the device's
+    EXPECT_EQ(frame[14 + 11], 0);
+    EXPECT_NE(frame, software) << "the checksums are not complete yet";
+    CompleteAsADeviceWould(frame, 20);
+    EXPECT_EQ(frame, software) << n;
+  }
+}
+
+TEST(NetStackTest, TrustsAUdpChecksumTheDeviceVerified) {
+  NetStack a(Options(kMacA, "198.18.0.1:6084"));
+  NetStack b(Options(kMacB, "198.18.0.2:6084"));
+  std::vector<uint8_t> frame = UdpFrame(a, kMacB, Ep("198.18.0.2:6084"), "payload!");
+  frame.back() ^= 0x01;  // a wrong UDP checksum the device would have caught
+  RxDatagram d;
+  std::vector<uint8_t> reply(128);
+  size_t len = 0;
+  EXPECT_EQ(b.Receive(frame, &d, reply, &len), NetStack::RxVerdict::kDrop);
+  EXPECT_EQ(b.Receive(frame, &d, reply, &len, NetStack::UdpChecksum::kVerifiedByDevice),
+            NetStack::RxVerdict::kDatagram);
+  // The IPv4 header checksum is still the stack's to check.
+  frame[14 + 8] ^= 0x10;
+  EXPECT_EQ(b.Receive(frame, &d, reply, &len, NetStack::UdpChecksum::kVerifiedByDevice),
+            NetStack::RxVerdict::kDrop);
+  EXPECT_EQ(b.counters().rx_bad_checksum, 2u);
+}
+
 TEST(NetStackTest, AnswersIcmpEcho) {
   NetStack b(Options(kMacB, "198.18.0.2:6084"));
   // An echo request from 198.18.0.1: IPv4 header, then type 8, code 0, checksum, id, seq, data.

@@ -71,6 +71,11 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
       ->capture_default_str();
   dpdk->add_option("--dpdk-gateway", o->dpdk_gateway,
                    "IPv4 next hop for peers outside the prefix (default: none, on-link only)");
+  dpdk->add_flag_callback(
+      "--no-dpdk-checksum-offload", [o] { o->dpdk_checksum_offload = false; },
+      "Compute and check the IPv4/UDP checksums in software even where the device "
+      "could (by default a device with checksum offload does them, as most NICs "
+      "can; net_ring, net_af_xdp and net_af_packet cannot)");
   dpdk->add_option("--poll-nap-us", o->poll_nap_us,
                    "Microseconds an idle worker waits between polls of its DPDK queue; 0 spins "
                    "(a core of its own, lowest latency)")

@@ -33,8 +33,9 @@ struct DaemonOptions {
   std::string eal;             // EAL arguments, space-separated
   std::string dpdk_exception;  // a net_tap vdev for the kernel's share of the traffic
   unsigned dpdk_prefix_length = 24;
-  std::string dpdk_gateway;   // IPv4 next hop for peers outside the prefix
-  unsigned poll_nap_us = 50;  // idle worker's nap between polls of a DPDK port; 0 spins
+  std::string dpdk_gateway;           // IPv4 next hop for peers outside the prefix
+  unsigned poll_nap_us = 50;          // idle worker's nap between polls of a DPDK port; 0 spins
+  bool dpdk_checksum_offload = true;  // the device computes and checks checksums if it can
 };
 
 void AddDaemonOptions(CLI::App& app, DaemonOptions* options);

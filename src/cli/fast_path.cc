@@ -146,6 +146,7 @@ absl::StatusOr<FastPath> OpenDpdk(const DaemonOptions& o, const port::Endpoint& 
   port::DpdkPortOptions options;
   options.device = o.dpdk_device;
   options.exception_device = o.dpdk_exception;
+  options.checksum_offload = o.dpdk_checksum_offload;
   options.stack.local = listen;
   options.stack.prefix_length = static_cast<uint8_t>(o.dpdk_prefix_length);
   if (!o.dpdk_gateway.empty()) {
@@ -166,6 +167,10 @@ absl::StatusOr<FastPath> OpenDpdk(const DaemonOptions& o, const port::Endpoint& 
   path.description =
       absl::StrCat("DPDK ", o.dpdk_device, " (", o.cores, " queue pair", o.cores == 1 ? "" : "s",
                    ", MAC ", port::MacToString((*group)[0]->stack().options().mac), ")");
+  const port::DpdkPort& first = *(*group)[0];
+  absl::StrAppend(&path.description, ", checksums ",
+                  first.tx_checksum_offload() ? "sent by the device" : "sent in software", ", ",
+                  first.rx_checksum_offload() ? "checked by the device" : "checked in software");
   if (!o.dpdk_exception.empty())
     absl::StrAppend(&path.description, ", exception path ", o.dpdk_exception);
   for (auto& p : *group) path.ports.push_back(std::move(p));

@@ -130,6 +130,11 @@ def main():
             check(port_counter(st, "stack.rx_malformed") == 0
                   and port_counter(st, "stack.rx_bad_checksum") == 0,
                   "no malformed frames or bad checksums")
+            # net_af_packet and net_af_xdp offer no checksum offload: the stack did the sums
+            # (dpdk-tap-checksum-offload shows a device that does).
+            check(port_counter(st, "dpdk.tx_checksum_by_device") == 0
+                  and port_counter(st, "dpdk.rx_checksum_by_device") == 0,
+                  f"no checksum offload claimed on net_{args.pmd}")
 
             # The DPDK node's address from namespace B's kernel: ICMP echo, answered by its own
             # stack, and a TCP connection to a server in namespace A's kernel, through the

@@ -125,6 +125,9 @@ class DpdkPort final : public Port {
   const NetStack& stack() const { return stack_; }
   NetStack& mutable_stack() { return stack_; }
   uint16_t queue() const { return queue_; }
+  // Which checksum offloads the device took (DpdkPortOptions::checksum_offload).
+  bool tx_checksum_offload() const;
+  bool rx_checksum_offload() const;
   size_t pending() const { return pending_.size(); }
 
  private:

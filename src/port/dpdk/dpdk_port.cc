@@ -430,6 +430,9 @@ size_t DpdkPort::SendFrames(rte_mbuf** frames, size_t n) {
   return sent;
 }
 
+bool DpdkPort::tx_checksum_offload() const { return device_->offload.tx; }
+bool DpdkPort::rx_checksum_offload() const { return device_->offload.rx; }
+
 void DpdkPort::WriteHeaders(rte_mbuf* m, const MacAddress& next_hop, const Endpoint& to,
                             uint32_t payload_sum) {
   uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);

@@ -211,9 +211,9 @@ class NetStack {
     bool requested = false;
   };
 
-  // payload_sum: ChecksumAdd of the payload; none: offloaded (WriteUdpHeadersForOffload).
+  // payload_sum: ChecksumAdd of the payload, unless offloaded (WriteUdpHeadersForOffload).
   void WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to, size_t payload_size,
-                       std::optional<uint32_t> payload_sum, std::span<uint8_t> headers);
+                       bool offloaded, uint32_t payload_sum, std::span<uint8_t> headers);
   RxVerdict ReceiveArp(std::span<const uint8_t> arp, std::span<uint8_t> reply, size_t* reply_len);
   RxVerdict ReceiveIpv4(std::span<const uint8_t> frame, RxDatagram* datagram,
                         std::span<uint8_t> reply, size_t* reply_len);

@@ -742,16 +742,16 @@ void NetStack::WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to,
 
 void NetStack::WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to, size_t payload_size,
                                uint32_t payload_sum, std::span<uint8_t> headers) {
-  WriteUdpHeaders(next_hop, to, payload_size, std::optional<uint32_t>(payload_sum), headers);
+  WriteUdpHeaders(next_hop, to, payload_size, /*offloaded=*/false, payload_sum, headers);
 }
 
 void NetStack::WriteUdpHeadersForOffload(const MacAddress& next_hop, const Endpoint& to,
                                          size_t payload_size, std::span<uint8_t> headers) {
-  WriteUdpHeaders(next_hop, to, payload_size, std::optional<uint32_t>(), headers);
+  WriteUdpHeaders(next_hop, to, payload_size, /*offloaded=*/true, 0, headers);
 }
 
 void NetStack::WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to, size_t payload_size,
-                               std::optional<uint32_t> payload_sum, std::span<uint8_t> headers) {
+                               bool offloaded, uint32_t payload_sum, std::span<uint8_t> headers) {
   uint8_t* p = headers.data();
   const uint16_t udp_len = static_cast<uint16_t>(kUdpHeader + payload_size);
   uint8_t* udp = nullptr;
@@ -766,7 +766,7 @@ void NetStack::WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to, s
     std::memcpy(ip + 8, local6_.data(), 16);
     std::memcpy(ip + 24, to.address.data(), 16);
     udp = ip + kIpv6Header;
-    sum = PseudoHeaderSum6(ip + 8, ip + 24, udp_len, kProtoUdp);
+    sum = PseudoHeaderSum6(local6_.data(), to.address.data(), udp_len, kProtoUdp);
   } else {
     WriteEthernet(p, next_hop, options_.mac, kEtherTypeIpv4);
     uint8_t* ip = p + kEthernetHeader;
@@ -781,7 +781,14 @@ void NetStack::WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to, s
     Put16(ip + 10, 0);  // offloaded: the device fills it in
     Put32(ip + 12, local_ip_);
     Put32(ip + 16, dst);
-    if (payload_sum) Put16(ip + 10, ChecksumFold(ChecksumAdd(0, {ip, kIpv4Header})));
+    // The sums come from the values rather than from the bytes just written (a wide load over
+    // narrow stores cannot be forwarded from the store buffer).
+    const uint32_t ip_len = kIpv4Header + udp_len;
+    if (!offloaded) {
+      Put16(ip + 10,
+            ChecksumFold(0x4500 + ip_len + 0x4000 + (uint32_t{options_.ttl} << 8) + kProtoUdp +
+                         (local_ip_ >> 16) + (local_ip_ & 0xffff) + (dst >> 16) + (dst & 0xffff)));
+    }
     udp = ip + kIpv4Header;
     sum = PseudoHeaderSum(local_ip_, dst, udp_len);
   }
@@ -789,15 +796,15 @@ void NetStack::WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to, s
   Put16(udp + 2, to.port);
   Put16(udp + 4, udp_len);
   Put16(udp + 6, 0);
-  if (!payload_sum) {
+  if (offloaded) {
     // Offloaded (DPDK's convention, rte_ipv4_phdr_cksum): the field holds the pseudo-header's
     // sum, folded and not complemented; the device adds the UDP header and payload.
     while ((sum >> 16) != 0) sum = (sum & 0xffff) + (sum >> 16);
     Put16(udp + 6, static_cast<uint16_t>(sum));
     return;
   }
-  sum = ChecksumAdd(sum, {udp, kUdpHeader});
-  const uint16_t checksum = ChecksumFold(sum + *payload_sum);
+  sum += uint32_t{options_.local.port} + to.port + udp_len;  // the UDP header, checksum 0
+  const uint16_t checksum = ChecksumFold(sum + payload_sum);
   // RFC 768: 0 means "none" (and over IPv6 is not allowed); 0xffff is the same sum.
   Put16(udp + 6, checksum == 0 ? 0xffff : checksum);
 }

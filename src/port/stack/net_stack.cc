@@ -778,19 +778,15 @@ void NetStack::WriteUdpHeaders(const MacAddress& next_hop, const Endpoint& to, s
     Put16(ip + 6, 0x4000);  // don't fragment: RELOAD framing keeps datagrams under the MTU
     ip[8] = options_.ttl;
     ip[9] = kProtoUdp;
-    Put16(ip + 10, 0);  // offloaded: the device fills it in
     Put32(ip + 12, local_ip_);
     Put32(ip + 16, dst);
-    // The sums come from the values rather than from the bytes just written (a wide load over
-    // narrow stores cannot be forwarded from the store buffer).
-    const uint32_t ip_len = kIpv4Header + udp_len;
-    if (!offloaded) {
-      Put16(ip + 10,
-            ChecksumFold(0x4500 + ip_len + 0x4000 + (uint32_t{options_.ttl} << 8) + kProtoUdp +
-                         (local_ip_ >> 16) + (local_ip_ & 0xffff) + (dst >> 16) + (dst & 0xffff)));
-    }
-    udp = ip + kIpv4Header;
+    // The sums come from the values, not read back from the frame. The header's words are the
+    // pseudo-header's (addresses, protocol, UDP length) and version/IHL, the IP header's length
+    // within total length, flags and TTL. Offloaded, the device fills in the header checksum.
     sum = PseudoHeaderSum(local_ip_, dst, udp_len);
+    const uint32_t header_sum = sum + 0x4500 + kIpv4Header + 0x4000 + (uint32_t{options_.ttl} << 8);
+    Put16(ip + 10, offloaded ? 0 : ChecksumFold(header_sum));
+    udp = ip + kIpv4Header;
   }
   Put16(udp, options_.local.port);
   Put16(udp + 2, to.port);
